@@ -1,4 +1,11 @@
-"""Typed errors: every problem names the layer, the field, the byte offset and the reason."""
+"""Typed errors: every problem names the layer, the field, the byte offset and the reason.
+
+How a problem marks a packet follows tshark: a header cut short by the capture's snap length
+(:class:`TruncatedError`) leaves the packet *short*; a header that runs past the length its
+own enclosing layer reports (:class:`BoundsError`) makes it *malformed*; a forbidden field
+value (:class:`InvalidFieldError`, :class:`OptionError`) is an error that stops decoding the
+layer but, like tshark's expert errors, does not by itself mark the packet malformed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ class DecodeError(HeaderkitError, ValueError):
     ``offset`` counts from the start of the packet (or of the file, for capture files).
     """
 
+    malformed = False
+
     def __init__(self, layer: str, field: str, offset: int, reason: str) -> None:
         self.layer = layer
         self.field = field
@@ -25,7 +34,13 @@ class DecodeError(HeaderkitError, ValueError):
 
 
 class TruncatedError(DecodeError):
-    """The data ends before the field does."""
+    """The captured data ends before the field does (the snap length cut it)."""
+
+
+class BoundsError(DecodeError):
+    """A header runs past the length that its enclosing layer reports: malformed."""
+
+    malformed = True
 
 
 class InvalidFieldError(DecodeError):

@@ -8,12 +8,24 @@ from enum import IntEnum
 class LinkType(IntEnum):
     NULL = 0
     ETHERNET = 1
+    PPP = 9
+    DLT_RAW = 12  # DLT_RAW as some systems wrote it into pcap files
+    DLT_RAW_OPENBSD = 14
     RAW = 101
     LOOP = 108
     LINUX_SLL = 113
+    JUNIPER_ETHER = 178
+    NFLOG = 239
     IPV4 = 228
     IPV6 = 229
+    PKTAP = 258
     LINUX_SLL2 = 276
+
+
+# The link type proper is the low 16 bits of the pcap header's field; the bits above carry
+# the FCS length and reserved flags.
+LINKTYPE_MASK = 0xFFFF
+RAW_IP = frozenset({LinkType.RAW, LinkType.DLT_RAW, LinkType.DLT_RAW_OPENBSD, LinkType.IPV4})
 
 
 def linktype_name(value: int) -> str:

@@ -1,0 +1,596 @@
+"""Bytes and a link type in, decoded layers out.
+
+Decoding walks link -> network -> transport with the fast readers derived from the schemas.
+Lenient (the default) records each problem and returns what it could decode; strict raises
+the first :class:`~headerkit.errors.DecodeError`.  Two lengths bound every layer, as in
+tshark: the *captured* end (what the file holds) and the *reported* end (what the frame's
+wire length and then the IP length fields say).  A header past the captured end is short; a
+header past the reported end is malformed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from headerkit.checksum import ChecksumStatus, internet_checksum, pseudo_header_sum
+from headerkit.errors import (
+    BoundsError,
+    DecodeError,
+    InvalidFieldError,
+    TruncatedError,
+)
+from headerkit.layers import (
+    TCP,
+    UDP,
+    Encapsulation,
+    Ethernet,
+    IPv4,
+    IPv6,
+    IPv6Extension,
+    Layer,
+    LinuxSLL,
+    LinuxSLL2,
+    Mpls,
+    Null,
+    UnknownLink,
+    Vlan,
+    mac,
+    ntop,
+)
+from headerkit.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
+from headerkit.schemas import ipv6 as ipv6_schema
+from headerkit.schemas import link as link_schema
+from headerkit.ip_options import home_address, routing_final_destination, source_route_destination
+from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
+from headerkit.schemas.ipv6 import (
+    AUTHENTICATION_LAYOUT,
+    FRAGMENT_LAYOUT,
+    GENERIC_EXTENSION_LAYOUT,
+    IPV6_LAYOUT,
+)
+from headerkit.schemas.layout import FixedLayout
+from headerkit.schemas.link import (
+    ETHERNET_LAYOUT,
+    JUNIPER_HEADER_LAYOUT,
+    LLC_SNAP_LAYOUT,
+    NFLOG_HEADER_LAYOUT,
+    NFLOG_TLV_LAYOUT,
+    PKTAP_HEADER_LAYOUT,
+    PPP_LAYOUT,
+    PPPOE_LAYOUT,
+    LINUX_SLL2_LAYOUT,
+    LINUX_SLL_LAYOUT,
+    MPLS_LAYOUT,
+    NULL_BE_LAYOUT,
+    NULL_LE_LAYOUT,
+    VLAN_TAG_LAYOUT,
+)
+from headerkit.schemas.tcp import TCP_LAYOUT
+from headerkit.schemas.udp import UDP_LAYOUT
+from headerkit.tcp_options import parse_options
+
+_PPP_ETHERTYPES = {
+    link_schema.PPP_IPV4: link_schema.ETHERTYPE_IPV4,
+    link_schema.PPP_IPV6: link_schema.ETHERTYPE_IPV6,
+}
+
+PROTO_TCP = 6
+PROTO_UDP = 17
+
+# tshark reads the TCP header's first 16 bytes before it shows anything past the ports.
+_TCP_PARTIAL_MIN = {"seq": 16, "ack": 16, "data_offset": 16, "flags": 16, "window": 16}
+
+
+@dataclass(slots=True)
+class Packet:
+    """One decoded frame: its layers, outermost first, and the problems found in it."""
+
+    data: bytes
+    linktype: int = LinkType.ETHERNET
+    wirelen: int = 0
+    layers: list[Layer] = field(default_factory=list)
+    problems: list[DecodeError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    payload_offset: int | None = None
+    payload_end: int | None = None
+    number: int | None = None
+    timestamp_ns: int | None = None
+
+    @property
+    def malformed(self) -> bool:
+        """True when a header runs past its reported length (tshark's "Malformed Packet")."""
+        return any(p.malformed for p in self.problems)
+
+    @property
+    def short(self) -> bool:
+        """True when the capture's snap length cut a header."""
+        return any(isinstance(p, TruncatedError) for p in self.problems)
+
+    def layer(self, kind: type[Layer]) -> Any:
+        """The first layer of class ``kind``, or None."""
+        return next((x for x in self.layers if isinstance(x, kind)), None)
+
+    @property
+    def ip(self) -> IPv4 | IPv6 | None:
+        """The outermost IP header."""
+        return next((x for x in self.layers if isinstance(x, IPv4 | IPv6)), None)
+
+    @property
+    def tcp(self) -> TCP | None:
+        layer: TCP | None = self.layer(TCP)
+        return layer
+
+    @property
+    def udp(self) -> UDP | None:
+        layer: UDP | None = self.layer(UDP)
+        return layer
+
+    @property
+    def transport(self) -> TCP | UDP | None:
+        return self.tcp or self.udp
+
+    @property
+    def payload(self) -> bytes:
+        """The captured bytes after the innermost decoded header (the TCP/UDP data)."""
+        if self.payload_offset is None:
+            return b""
+        return self.data[self.payload_offset : self.payload_end]
+
+    def __repr__(self) -> str:
+        head = " / ".join(repr(x) for x in self.layers) or "no layers"
+        tail = f" problems={[str(p) for p in self.problems]}" if self.problems else ""
+        return f"Packet({head}{tail})"
+
+
+def decode(
+    data: bytes | bytearray | memoryview,
+    linktype: int = LinkType.ETHERNET,
+    *,
+    wirelen: int | None = None,
+    strict: bool = False,
+) -> Packet:
+    """Decode one frame.
+
+    ``wirelen`` is the frame's length on the wire (defaults to the captured length); it is
+    the reported length that decides whether a cut header is short or malformed.
+    """
+    raw = bytes(data)
+    pkt = Packet(raw, linktype, len(raw) if wirelen is None else wirelen)
+    _Decoder(pkt, strict).run()
+    return pkt
+
+
+class _Decoder:
+    """One pass over one frame; each ``_layer`` method returns the next protocol to decode."""
+
+    __slots__ = ("buf", "cap_end", "pkt", "rep_end", "strict")
+
+    def __init__(self, pkt: Packet, strict: bool) -> None:
+        self.pkt = pkt
+        self.buf = pkt.data
+        self.cap_end = len(pkt.data)
+        self.rep_end = max(pkt.wirelen, self.cap_end)
+        self.strict = strict
+
+    def problem(self, err: DecodeError) -> None:
+        if self.strict:
+            raise err
+        self.pkt.problems.append(err)
+
+    def run(self) -> None:
+        off, ethertype = self.link()
+        if ethertype is None:
+            return
+        while ethertype in link_schema.ETHERTYPE_MPLS:
+            off, ethertype = self.mpls(off)
+        if ethertype == link_schema.ETHERTYPE_IPV4:
+            self.ipv4(off)
+        elif ethertype == link_schema.ETHERTYPE_IPV6:
+            self.ipv6(off)
+
+    # ------------------------------------------------------------------ helpers
+    def fixed(self, layout: FixedLayout, off: int, layer: str) -> dict[str, Any]:
+        """The fixed fields at ``off``; on a short buffer the fields that fit, and a problem."""
+        if off + layout.size <= self.cap_end:
+            return dict(zip(layout.names, layout.unpack(self.buf, off), strict=True))
+        partial = layout.unpack_partial(self.buf[: self.cap_end], off) if off < self.cap_end else {}
+        self.cut(layer, layout.names[len(partial)] if partial else layout.names[0], off, layout.size)
+        return partial
+
+    def cut(self, layer: str, fieldname: str, off: int, need: int) -> None:
+        """Report a header of ``need`` bytes at ``off`` that the data does not hold."""
+        have = self.cap_end - off
+        if off + need > self.rep_end:
+            self.problem(
+                BoundsError(layer, fieldname, off, f"header needs {need} bytes, frame has {have}")
+            )
+        else:
+            self.problem(
+                TruncatedError(layer, fieldname, off, f"header needs {need} bytes, captured {have}")
+            )
+
+    # ------------------------------------------------------------------ link layer
+    def link(self) -> tuple[int, int | None]:
+        return self.link_at(self.pkt.linktype & LINKTYPE_MASK, 0)
+
+    def link_at(self, lt: int, off: int) -> tuple[int, int | None]:
+        """Decode the link header of type ``lt`` at ``off``: the IP offset and its EtherType."""
+        if lt == LinkType.ETHERNET:
+            return self.ethernet(off)
+        if lt in RAW_IP:
+            return off, self.ip_version(off)
+        if lt == LinkType.IPV6:
+            return off, link_schema.ETHERTYPE_IPV6
+        if lt in (LinkType.LINUX_SLL, LinkType.LINUX_SLL2):
+            sll = lt == LinkType.LINUX_SLL
+            layout = LINUX_SLL_LAYOUT if sll else LINUX_SLL2_LAYOUT
+            f = self.fixed(layout, off, "sll")
+            self.pkt.layers.append(LinuxSLL(**f) if sll else LinuxSLL2(**f))
+            return off + layout.size, f.get("protocol") if len(f) == len(layout.names) else None
+        if lt in (LinkType.NULL, LinkType.LOOP):
+            return self.null(lt)
+        if lt == LinkType.PPP:
+            return self.ppp(off)
+        if lt == LinkType.NFLOG:
+            return self.nflog(off)
+        if lt == LinkType.PKTAP and off == 0:
+            return self.pktap()
+        if lt == LinkType.JUNIPER_ETHER:
+            return self.juniper(off)
+        self.pkt.layers.append(UnknownLink(lt, linktype_name(lt), self.buf[off:]))
+        return off, None
+
+    def ip_version(self, off: int) -> int | None:
+        """The EtherType that the version nibble at ``off`` names."""
+        version = self.buf[off] >> 4 if off < self.cap_end else 0
+        return {4: link_schema.ETHERTYPE_IPV4, 6: link_schema.ETHERTYPE_IPV6}.get(version)
+
+    def encap(self, kind: str, off: int, length: int, protocol: int | None) -> None:
+        self.pkt.layers.append(Encapsulation(kind, length, protocol))
+
+    def ethernet(self, off: int) -> tuple[int, int | None]:
+        f = self.fixed(ETHERNET_LAYOUT, off, "eth")
+        self.pkt.layers.append(Ethernet(**_macs(f)))
+        if "type" not in f:
+            return off, None
+        off += ETHERNET_LAYOUT.size
+        ethertype: int = f["type"]
+        # Each tag takes four bytes, so the walk ends with the data.
+        while ethertype in link_schema.VLAN_TPIDS:
+            tag = self.fixed(VLAN_TAG_LAYOUT, off, "vlan")
+            self.pkt.layers.append(Vlan(ethertype, **tag))
+            if "type" not in tag:
+                return off, None
+            off += VLAN_TAG_LAYOUT.size
+            ethertype = tag["type"]
+        if ethertype <= link_schema.MAX_802_3_LENGTH:
+            return self.llc(off)
+        if ethertype == link_schema.ETHERTYPE_PPPOE_SESSION:
+            f = self.fixed(PPPOE_LAYOUT, off, "pppoe")
+            if len(f) < len(PPPOE_LAYOUT.names):
+                return off, None
+            self.encap("pppoe", off, PPPOE_LAYOUT.size, f["protocol"])
+            # the PPPoE length (PPP protocol included) bounds what follows
+            self.rep_end = min(self.rep_end, off + PPPOE_LAYOUT.size - 2 + f["length"])
+            return off + PPPOE_LAYOUT.size, _PPP_ETHERTYPES.get(f["protocol"])
+        return off, ethertype
+
+    def llc(self, off: int) -> tuple[int, int | None]:
+        """802.3 frames: follow an LLC/SNAP header to its EtherType."""
+        if off + LLC_SNAP_LAYOUT.size > self.cap_end:
+            return off, None
+        f = dict(zip(LLC_SNAP_LAYOUT.names, LLC_SNAP_LAYOUT.unpack(self.buf, off), strict=True))
+        if f["dsap"] != link_schema.SNAP_SAP or f["ssap"] != link_schema.SNAP_SAP:
+            return off, None
+        self.encap("llc", off, LLC_SNAP_LAYOUT.size, f["type"])
+        return off + LLC_SNAP_LAYOUT.size, f["type"]
+
+    def ppp(self, off: int) -> tuple[int, int | None]:
+        if self.buf[off : off + 2] == link_schema.PPP_ADDRESS_CONTROL:
+            off += 2
+        f = self.fixed(PPP_LAYOUT, off, "ppp")
+        if not f:
+            return off, None
+        self.encap("ppp", off, PPP_LAYOUT.size, f["protocol"])
+        return off + PPP_LAYOUT.size, _PPP_ETHERTYPES.get(f["protocol"])
+
+    def nflog(self, off: int) -> tuple[int, int | None]:
+        f = self.fixed(NFLOG_HEADER_LAYOUT, off, "nflog")
+        if len(f) < len(NFLOG_HEADER_LAYOUT.names):
+            return off, None
+        ethertype = {2: link_schema.ETHERTYPE_IPV4, 10: link_schema.ETHERTYPE_IPV6}.get(f["family"])
+        self.encap("nflog", off, NFLOG_HEADER_LAYOUT.size, f["family"])
+        off += NFLOG_HEADER_LAYOUT.size
+        # Each record is at least 4 bytes long, so the walk ends with the data.
+        while off + NFLOG_TLV_LAYOUT.size <= self.cap_end:
+            length, kind = NFLOG_TLV_LAYOUT.unpack(self.buf, off)
+            if length < NFLOG_TLV_LAYOUT.size:
+                self.problem(InvalidFieldError("nflog", "tlv_length", off, f"length {length} < 4"))
+                return off, None
+            if kind == link_schema.NFULA_PAYLOAD:
+                self.rep_end = min(self.rep_end, off + length)
+                return off + NFLOG_TLV_LAYOUT.size, ethertype
+            off += (length + 3) & ~3
+        return off, None
+
+    def pktap(self) -> tuple[int, int | None]:
+        f = self.fixed(PKTAP_HEADER_LAYOUT, 0, "pktap")
+        if len(f) < len(PKTAP_HEADER_LAYOUT.names) or f["length"] < PKTAP_HEADER_LAYOUT.size:
+            return 0, None
+        self.encap("pktap", 0, f["length"], f["dlt"])
+        return self.link_at(f["dlt"], f["length"])
+
+    def juniper(self, off: int) -> tuple[int, int | None]:
+        f = self.fixed(JUNIPER_HEADER_LAYOUT, off, "juniper")
+        if len(f) < 2 or f["magic"] != link_schema.JUNIPER_MAGIC:
+            return off, None
+        length = 4
+        if f["flags"] & link_schema.JUNIPER_FLAG_EXT:
+            length = 6 + f.get("ext_length", 0)
+        self.encap("juniper", off, length, None)
+        return self.ethernet(off + length)
+
+    def null(self, lt: int) -> tuple[int, int | None]:
+        if self.cap_end < 4:
+            self.cut("null", "family", 0, 4)
+            self.pkt.layers.append(Null())
+            return 0, None
+        if lt == LinkType.LOOP:
+            family, order = NULL_BE_LAYOUT.unpack(self.buf, 0)[0], "big"
+        else:
+            # The capturing host's byte order: a family never needs more than 16 bits.
+            family, order = NULL_LE_LAYOUT.unpack(self.buf, 0)[0], "little"
+            if family > 0xFFFF:
+                family, order = NULL_BE_LAYOUT.unpack(self.buf, 0)[0], "big"
+        self.pkt.layers.append(Null(family, order))
+        if family == link_schema.AF_INET:
+            return 4, link_schema.ETHERTYPE_IPV4
+        if family in link_schema.AF_INET6:
+            return 4, link_schema.ETHERTYPE_IPV6
+        return 4, None
+
+    def mpls(self, off: int) -> tuple[int, int | None]:
+        """Walk an MPLS label stack to its bottom; the payload's version nibble names it."""
+        while True:
+            f = self.fixed(MPLS_LAYOUT, off, "mpls")
+            if not f or len(f) < len(MPLS_LAYOUT.names):
+                return off, None
+            self.pkt.layers.append(Mpls(**f))
+            off += MPLS_LAYOUT.size
+            if f["bottom_of_stack"]:
+                return off, self.ip_version(off)
+
+    # ------------------------------------------------------------------ network layer
+    def ipv4(self, off: int) -> None:
+        if self.ip_version(off) == link_schema.ETHERTYPE_IPV6:
+            self.ipv6(off)  # tshark hands a version-6 header to IPv6 whatever named it IPv4
+            return
+        f = self.fixed(IPV4_LAYOUT, off, "ip")
+        ip = IPv4(**{k: ntop(v) if k in ("src", "dst") else v for k, v in f.items()})
+        self.pkt.layers.append(ip)
+        if ip.dst is None:
+            return
+        hlen = ip.ihl * 4  # type: ignore[operator]
+        if hlen < 20:
+            self.problem(
+                InvalidFieldError("ip", "ihl", off, f"header length {hlen}, must be at least 20")
+            )
+            _keep(ip, IPV4_LAYOUT.names[:2])  # tshark shows no more of such a header
+            return
+        total: int = ip.total_length  # type: ignore[assignment]
+        if total == 0:
+            # A TSO super-packet: the length comes from the frame, as tshark takes it.
+            total = ip.total_length = self.rep_end - off
+            self.pkt.notes.append("IPv4 total length 0: TSO, length taken from the frame")
+        elif total < hlen:
+            self.problem(
+                InvalidFieldError(
+                    "ip", "total_length", off + 2, f"total length {total} < header length {hlen}"
+                )
+            )
+            _keep(ip, IPV4_LAYOUT.names[:4])
+            return
+        # The reported end is the smaller of the IP length and the frame.
+        ip_end = min(off + total, self.rep_end)
+        if off + hlen > ip_end:
+            self.problem(BoundsError("ip", "ihl", off, f"header length {hlen} runs past the packet"))
+            return
+        if off + hlen > self.cap_end:
+            self.cut("ip", "options", off, hlen)
+            ip.dst = None  # tshark reads the options before it shows the destination
+            return
+        ip.options = self.buf[off + 20 : off + hlen]
+        whole = internet_checksum(memoryview(self.buf)[off : off + hlen]) == 0
+        ip.checksum_status = ChecksumStatus.GOOD if whole else ChecksumStatus.BAD
+        dst = self.buf[off + 16 : off + 20]
+        if ip.options:
+            final = source_route_destination(ip.options)
+            if final is not None:
+                dst = final
+                ip.dst = ntop(final)  # tshark shows the route's last hop as the destination
+        if ip.frag_offset:
+            self.pkt.notes.append("non-first IPv4 fragment: carries no transport header")
+            return
+        more = bool(ip.flags and ip.flags & FLAG_MF)
+        self.transport(ip.protocol or 0, off + hlen, ip_end, self.buf[off + 12 : off + 16], dst, more)
+
+    def ipv6(self, off: int) -> None:
+        f = self.fixed(IPV6_LAYOUT, off, "ipv6")
+        ip = IPv6(**{k: ntop(v) if k in ("src", "dst") else v for k, v in f.items()})
+        self.pkt.layers.append(ip)
+        if ip.dst is None:
+            return
+        src = self.buf[off + 8 : off + 24]
+        dst = self.buf[off + 24 : off + 40]
+        off += 40
+        plen: int = ip.payload_length  # type: ignore[assignment]
+        ip_end = self.rep_end if plen == 0 else min(off + plen, self.rep_end)
+        nh: int = ip.next_header  # type: ignore[assignment]
+        fragment = False
+        # Each extension header takes at least 8 bytes, so the chain ends with the data.
+        while nh in ipv6_schema.EXTENSION_HEADERS:
+            ext = self.extension(nh, off, ip_end)
+            if ext is None:
+                return
+            ip.extensions.append(ext)
+            off += ext.length
+            nh = ext.next_header
+            if ext.header == ipv6_schema.FRAGMENT:
+                if ext.frag_offset:
+                    self.pkt.notes.append("non-first IPv6 fragment: carries no transport header")
+                    return
+                fragment = bool(ext.more_fragments)
+            # RFC 8200 section 8.1: the pseudo-header names the final destination, and a
+            # Home Address option (RFC 6275) the home address as the source.
+            dst = routing_final_destination(ext) or dst
+            src = home_address(ext) or src
+        self.transport(nh, off, ip_end, src, dst, fragment)
+
+    def extension(self, header: int, off: int, end: int) -> IPv6Extension | None:
+        name = "ipv6.ext"
+        if header == ipv6_schema.FRAGMENT:
+            f = self.fixed(FRAGMENT_LAYOUT, off, name)
+            if not f or len(f) < len(FRAGMENT_LAYOUT.names):
+                return None
+            return IPv6Extension(
+                header,
+                f["next_header"],
+                8,
+                self.buf[off + 2 : off + 8],
+                f["frag_offset"],
+                f["more_fragments"],
+                f["identification"],
+            )
+        layout = AUTHENTICATION_LAYOUT if header == ipv6_schema.AH else GENERIC_EXTENSION_LAYOUT
+        f = self.fixed(layout, off, name)
+        if not f or len(f) < 2:
+            return None
+        nh, hlen = f["next_header"], f[layout.names[1]]
+        length = (hlen + 2) * 4 if header == ipv6_schema.AH else (hlen + 1) * 8
+        if off + length > min(end, self.rep_end):
+            self.problem(BoundsError(name, "length", off + 1, f"{length}-byte header runs past the packet"))
+            return None
+        if off + length > self.cap_end:
+            self.cut(name, "data", off, length)
+            return None
+        return IPv6Extension(header, nh, length, self.buf[off + 2 : off + length])
+
+    # ------------------------------------------------------------------ transport layer
+    def transport(
+        self, proto: int, off: int, end: int, src: bytes, dst: bytes, fragment: bool
+    ) -> None:
+        if proto == PROTO_TCP:
+            self.tcp(off, end, src, dst, fragment)
+        elif proto == PROTO_UDP:
+            self.udp(off, end, src, dst, fragment)
+
+    def tcp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
+        cap = min(self.cap_end, end)
+        if off + 20 > cap:
+            partial = (
+                TCP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
+            )
+            have = cap - off
+            partial = {k: v for k, v in partial.items() if have >= _TCP_PARTIAL_MIN.get(k, 0)}
+            if partial:
+                self.pkt.layers.append(TCP(**partial))
+            missing = TCP_LAYOUT.names[len(partial)] if partial else "srcport"
+            if off + 20 > end:
+                self.problem(BoundsError("tcp", missing, off, f"header needs 20 bytes, segment has {end - off}"))
+            else:
+                self.problem(TruncatedError("tcp", missing, off, f"header needs 20 bytes, captured {have}"))
+            return
+        seg = TCP(*TCP_LAYOUT.unpack(self.buf, off))
+        self.pkt.layers.append(seg)
+        hlen = seg.data_offset * 4  # type: ignore[operator]
+        seg_len = end - off
+        if not fragment:
+            seg.payload_length = max(0, seg_len - hlen)
+        if hlen < 20:
+            self.problem(
+                InvalidFieldError("tcp", "data_offset", off + 12, f"header length {hlen}, must be at least 20")
+            )
+            seg.payload_length = None
+            return
+        if hlen > seg_len:
+            seg.checksum_status = self.tcp_checksum(seg, off, end, src, dst, fragment)
+            self.problem(
+                BoundsError("tcp", "data_offset", off + 12, f"header length {hlen} runs past the {seg_len}-byte segment")
+            )
+            seg.payload_length = None
+            return
+        if off + hlen > self.cap_end:
+            self.cut("tcp", "options", off, hlen)
+            seg.options, seg.padding = parse_options(self.buf, off + 20, self.cap_end, _ignore)
+            return
+        if hlen > 20:
+            seg.options, seg.padding = parse_options(self.buf, off + 20, off + hlen, self.problem)
+        seg.checksum_status = self.tcp_checksum(seg, off, end, src, dst, fragment)
+        self.pkt.payload_offset = off + hlen
+        self.pkt.payload_end = min(end, self.cap_end)
+
+    def tcp_checksum(
+        self, seg: TCP, off: int, end: int, src: bytes, dst: bytes, fragment: bool
+    ) -> ChecksumStatus:
+        if fragment or end > self.cap_end:
+            return ChecksumStatus.UNVERIFIED
+        return _verify(self.buf, off, end, src, dst, PROTO_TCP, end - off)
+
+    def udp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
+        cap = min(self.cap_end, end)
+        if off + 8 > cap:
+            partial = UDP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
+            self.pkt.layers.append(UDP(**partial))
+            self.cut("udp", UDP_LAYOUT.names[len(partial)], off, 8)
+            return
+        dgram = UDP(*UDP_LAYOUT.unpack(self.buf, off))
+        self.pkt.layers.append(dgram)
+        length: int = dgram.length  # type: ignore[assignment]
+        avail = end - off
+        if length == 0 and len(src) == 16:
+            length = avail  # RFC 2675: a jumbogram's UDP length is 0
+        if length < 8:
+            self.problem(InvalidFieldError("udp", "length", off + 4, f"length {length} < 8"))
+            return
+        if length > avail and not fragment:
+            self.problem(
+                InvalidFieldError("udp", "length", off + 4, f"length {length} > the {avail}-byte IP payload")
+            )
+            return
+        dgram.payload_length = length - 8
+        self.pkt.payload_offset = off + 8
+        self.pkt.payload_end = min(off + length, self.cap_end)
+        if dgram.checksum == 0:
+            dgram.checksum_status = (
+                ChecksumStatus.NOT_PRESENT if len(src) == 4 else ChecksumStatus.BAD
+            )
+        elif fragment or off + length > self.cap_end:
+            dgram.checksum_status = ChecksumStatus.UNVERIFIED
+        else:
+            dgram.checksum_status = _verify(self.buf, off, off + length, src, dst, PROTO_UDP, length)
+
+
+def _verify(
+    buf: bytes, off: int, end: int, src: bytes, dst: bytes, proto: int, length: int
+) -> ChecksumStatus:
+    initial = pseudo_header_sum(src, dst, proto, length)
+    ok = internet_checksum(memoryview(buf)[off:end], initial) == 0
+    return ChecksumStatus.GOOD if ok else ChecksumStatus.BAD
+
+
+def _keep(layer: Layer, names: list[str]) -> None:
+    """Clear every fixed field of ``layer`` but ``names``."""
+    for f in dataclasses.fields(layer):  # type: ignore[arg-type]
+        if f.name not in names and f.default is None:
+            setattr(layer, f.name, None)
+
+
+def _ignore(err: DecodeError) -> None:
+    """Drop a problem already covered by a coarser one."""
+
+
+def _macs(f: dict[str, Any]) -> dict[str, Any]:
+    return {k: mac(v) if k in ("src", "dst") else v for k, v in f.items()}
+

@@ -1,0 +1,1 @@
+"""construct schemas: the one description of every layout headerkit reads and writes."""

@@ -1,0 +1,145 @@
+"""Fast readers derived from construct schemas.
+
+A header's fixed part is written once, as a construct ``Struct`` of byte-aligned integers,
+fixed-size byte strings and ``BitStruct`` groups.  :class:`FixedLayout` reads that schema and
+generates one ``struct.Struct`` plus shifts and masks for the bit fields, so the per-packet
+hot path runs at ``struct.unpack_from`` speed while the schema stays the single description.
+Tests prove ``FixedLayout.unpack`` equal to ``schema.parse`` on random bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import construct as cs
+
+# struct codes for unsigned big-endian integers of a whole number of bytes
+_UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class FixedLayout:
+    """The fixed part of a header, flattened: every leaf field with its bit position.
+
+    The fixed part is the schema's leading run of fixed-size fields; it ends at the first
+    field whose size depends on the data (options, payload).
+
+    ``names`` lists the leaf fields in wire order (the children of a ``BitStruct`` are
+    lifted to the top level), ``ends`` the byte offset just past each field, ``size`` the
+    total length, and ``unpack(buf, offset)`` returns the values as a tuple in that order.
+    """
+
+    def __init__(self, schema: cs.Struct) -> None:
+        self.schema = schema
+        fmt = ">"
+        self.names: list[str] = []
+        self.ends: list[int] = []
+        self.offsets: dict[str, int] = {}
+        self.groups: dict[str, list[str]] = {}
+        exprs: list[str] = []
+        offset = 0
+        slot = 0
+        self.fields: list[str] = []
+        for sub in schema.subcons:
+            inner = _unwrap(sub.subcon)
+            if isinstance(inner, cs.FormatField):
+                if inner.fmtstr[0] == "<":
+                    fmt = "<" + fmt[1:]
+                fmt += inner.fmtstr.lstrip("<>=!")
+                exprs.append(f"v[{slot}]")
+                self._leaf(sub.name, offset, offset + inner.length)
+                offset += inner.length
+            elif isinstance(inner, cs.Bytes) and isinstance(inner.length, int):
+                fmt += f"{inner.length}s"
+                exprs.append(f"v[{slot}]")
+                self._leaf(sub.name, offset, offset + inner.length)
+                offset += inner.length
+            elif isinstance(inner, cs.Transformed) and isinstance(inner.subcon, cs.Struct):
+                nbytes = inner.sizeof()
+                fmt += _UINT_CODES[nbytes]
+                shift = nbytes * 8
+                children: list[str] = []
+                for bit in inner.subcon.subcons:
+                    width = _bit_width(_unwrap(bit.subcon))
+                    shift -= width
+                    mask = (1 << width) - 1
+                    expr = f"(v[{slot}] >> {shift}) & {mask:#x}" if shift else f"v[{slot}] & {mask:#x}"
+                    if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
+                        expr = f"bool({expr})"
+                    exprs.append(expr)
+                    self._leaf(bit.name, offset, offset + nbytes)
+                    children.append(bit.name)
+                self.groups[sub.name] = children
+                offset += nbytes
+            else:
+                break  # the fixed part ends at the first variable-length field
+            self.fields.append(sub.name)
+            slot += 1
+        self.size = offset
+        self.struct = struct.Struct(fmt)
+        assert self.struct.size == self.size, (fmt, self.size)
+        self.unpack: Callable[[bytes | bytearray | memoryview, int], tuple[Any, ...]] = _compile(
+            self.struct, exprs
+        )
+
+    def _leaf(self, name: str, start: int, end: int) -> None:
+        self.names.append(name)
+        self.ends.append(end)
+        self.offsets[name] = start
+
+    def unpack_partial(self, buf: bytes | memoryview, offset: int) -> dict[str, Any]:
+        """The fields that fit wholly in ``buf[offset:]`` (for a truncated header)."""
+        avail = len(buf) - offset
+        padded = bytes(buf[offset:]) + bytes(self.size - avail)
+        values = self.unpack(padded, 0)
+        return {n: v for n, v, end in zip(self.names, values, self.ends, strict=True) if end <= avail}
+
+    def nest(self, flat: Mapping[str, Any]) -> dict[str, Any]:
+        """Turn flat field values into the nested dict that ``schema.build`` expects."""
+        out = dict(flat)
+        for group, children in self.groups.items():
+            out[group] = {c: out.pop(c, None) for c in children}
+        return out
+
+    def flatten(self, parsed: Mapping[str, Any]) -> dict[str, Any]:
+        """Turn ``schema.parse`` output into flat leaf values keyed as ``names``."""
+        flat: dict[str, Any] = {}
+        for name in self.fields:
+            value = parsed[name]
+            if name in self.groups:
+                flat.update({c: value[c] for c in self.groups[name]})
+            else:
+                flat[name] = value
+        return flat
+
+
+def _unwrap(con: cs.Construct) -> cs.Construct:
+    """Look through build-time defaults to the field's wire format."""
+    while isinstance(con, cs.Default | cs.Rebuild):
+        con = con.subcon
+    return con
+
+
+def _bit_width(con: cs.Construct) -> int:
+    if isinstance(con, cs.BitsInteger):
+        if con.signed or con.swapped:
+            raise TypeError("only unsigned big-endian bit fields have a fixed layout")
+        return int(con.length)
+    if isinstance(con, type(cs.Flag)):
+        return 1
+    raise TypeError(f"{type(con).__name__} is not a bit field")
+
+
+def _compile(
+    st: struct.Struct, exprs: list[str]
+) -> Callable[[bytes | bytearray | memoryview, int], tuple[Any, ...]]:
+    source = (
+        "def unpack(buf, offset, _u=_u):\n"
+        "    v = _u(buf, offset)\n"
+        f"    return ({', '.join(exprs)},)\n"
+    )
+    namespace: dict[str, Any] = {"_u": st.unpack_from}
+    exec(source, namespace)
+    fn: Callable[[bytes | bytearray | memoryview, int], tuple[Any, ...]] = namespace["unpack"]
+    return fn
