@@ -195,7 +195,7 @@ class TcpOption(Layer):
 
     Values by kind: MSS, WS -> int; SACK_PERM -> None; SACK -> tuple of (left, right) edges;
     TS -> (tsval, tsecr); UTO -> (granularity, timeout); AO -> (keyid, rnextkeyid, mac);
-    MPTCP -> (subtype, bytes after the subtype nibble's byte); TFO and MD5 -> bytes;
+    MPTCP -> (subtype, the low four bits after it, the rest); TFO and MD5 -> bytes;
     EXP -> (exid, data); any other kind -> bytes.
     """
 
@@ -230,6 +230,9 @@ class TCP(Layer):
     padding: bytes = b""
     checksum_status: ChecksumStatus = ChecksumStatus.UNVERIFIED
     payload_length: int | None = None
+
+    # ``padding`` holds the option space's bytes that are not options: what follows EOL, or
+    # everything from an option the walk could not read.
 
     @property
     def header_length(self) -> int | None:

@@ -38,7 +38,7 @@ def option_value(kind: int, body: bytes) -> Any:
     if kind == t.TCP_AO and n >= 2:
         return (body[0], body[1], body[2:])
     if kind == t.MPTCP and n >= 1:
-        return (body[0] >> 4, body[1:])
+        return (body[0] >> 4, body[0] & 0xF, body[1:])
     if kind == t.EXPERIMENTAL and n >= 2:
         return (_U16(body, 0)[0], body[2:])
     return body
@@ -50,7 +50,8 @@ def parse_options(
     """Walk ``buf[start:end]``; return the options and the padding after EOL.
 
     A bad option length is reported through ``report`` and ends the walk; the options before
-    it are kept.
+    it are kept, and the bytes from the bad option on are returned as padding, so that
+    nothing of the option space is lost.
     """
     options: list[TcpOption] = []
     i = start
@@ -65,22 +66,19 @@ def parse_options(
             continue
         name = t.OPTION_NAMES.get(kind, f"kind {kind}")
         if i + 1 >= end:
-            options.append(TcpOption(kind))
             report(OptionError("tcp", "option_len", i + 1, f"{name} option has no length byte"))
-            break
+            return options, buf[i:end]
         length = buf[i + 1]
         if length < 2:
-            options.append(TcpOption(kind, length))
             report(OptionError("tcp", "option_len", i + 1, f"{name} length {length} < 2"))
-            break
+            return options, buf[i:end]
         if i + length > end:
-            options.append(TcpOption(kind, length))
             report(
                 OptionError(
                     "tcp", "option_len", i + 1, f"{name} length {length} runs past the options"
                 )
             )
-            break
+            return options, buf[i:end]
         body = buf[i + 2 : i + length]
         options.append(TcpOption(kind, length, option_value(kind, body)))
         _check(kind, length, body, i, report)

@@ -57,7 +57,7 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
             _udp(out, layer)
             break
     if pkt.malformed:
-        out["malformed"] = True
+        out["malformed"] = out["l234.malformed"] = True
     if pkt.problems:
         out["problems"] = [str(p) for p in pkt.problems]
     return out
@@ -147,7 +147,7 @@ def _option(out: dict[str, Any], kind: int, value: Any) -> None:
     elif kind == t.EXPERIMENTAL and isinstance(value, tuple) and value[0] == t.FAST_OPEN_EXID:
         if value[1]:
             out["tcp.options.tfo.cookie"] = value[1].hex()
-    elif kind == t.MPTCP and isinstance(value, tuple):
+    elif kind == t.MPTCP and isinstance(value, tuple) and len(value) == 3:
         out.setdefault("tcp.options.mptcp.subtype", []).append(value[0])
 
 

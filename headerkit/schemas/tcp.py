@@ -134,6 +134,13 @@ TCP_OPTION = cs.Struct(
     "value" / cs.If(cs.this.kind > NOP, cs.FixedSized(cs.this.length - 2, OPTION_VALUE)),
 )
 
+# Any option as bytes, for values its kind's schema cannot hold (a length the kind forbids).
+TCP_OPTION_RAW = cs.Struct(
+    "kind" / cs.Int8ub,
+    "length" / cs.Default(cs.Int8ub, lambda ctx: 2 + len(ctx.data)),
+    "data" / cs.GreedyBytes,
+)
+
 # The option space of a header: options up to and including EOL; what follows EOL is padding.
 TCP_OPTIONS = cs.RepeatUntil(lambda opt, lst, ctx: opt.kind == EOL, TCP_OPTION)
 

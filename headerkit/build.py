@@ -1,0 +1,256 @@
+"""Decoded layers back to bytes, through the same construct schemas.
+
+``build(layers, payload)`` is the inverse of :func:`headerkit.decode`: every field that is
+set is written as given, so a decoded packet builds back to its own bytes, and every field
+left ``None`` is derived — IHL, total and payload lengths, data offset and padding to 32
+bits, UDP length, and every checksum (TCP/UDP over the IPv4 or IPv6 pseudo-header; a
+computed UDP sum of 0 goes out as 0xFFFF).  Set a field to a wrong value to craft a broken
+packet on purpose.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from headerkit.checksum import internet_checksum, transport_checksum
+from headerkit.errors import HeaderkitError
+from headerkit.layers import (
+    TCP,
+    UDP,
+    Encapsulation,
+    Ethernet,
+    IPv4,
+    IPv6,
+    IPv6Extension,
+    Layer,
+    LinuxSLL,
+    LinuxSLL2,
+    Mpls,
+    Null,
+    TcpOption,
+    UnknownLink,
+    Vlan,
+)
+from headerkit.schemas import ipv6 as ipv6_schema
+from headerkit.schemas import link as link_schema
+from headerkit.schemas import tcp as t
+from headerkit.schemas.ipv4 import IPV4_HEADER, IPV4_LAYOUT
+from headerkit.schemas.ipv6 import (
+    AUTHENTICATION_HEADER,
+    FRAGMENT_HEADER,
+    FRAGMENT_LAYOUT,
+    GENERIC_EXTENSION,
+    IPV6_HEADER,
+    IPV6_LAYOUT,
+)
+from headerkit.schemas.link import (
+    ETHERNET,
+    LINUX_SLL,
+    LINUX_SLL2,
+    MPLS,
+    MPLS_LAYOUT,
+    NULL_BE,
+    NULL_LE,
+    VLAN_TAG,
+    VLAN_TAG_LAYOUT,
+)
+from headerkit.schemas.tcp import TCP_HEADER, TCP_LAYOUT, TCP_OPTION, TCP_OPTION_RAW
+from headerkit.schemas.udp import UDP_HEADER
+
+PROTO_TCP = 6
+PROTO_UDP = 17
+
+
+class BuildError(HeaderkitError, ValueError):
+    """Layers that cannot be put together (a transport header without an IP header, ...)."""
+
+
+def build(layers: Sequence[Layer], payload: bytes = b"") -> bytes:
+    """The bytes of ``layers`` (outermost first) carrying ``payload``."""
+    ip = next((x for x in layers if isinstance(x, IPv4 | IPv6)), None)
+    data = bytes(payload)
+    for index in range(len(layers) - 1, -1, -1):
+        data = _build_layer(layers[index], data, ip)
+    return data
+
+
+def _build_layer(layer: Layer, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
+    if isinstance(layer, TCP):
+        return build_tcp(layer, payload, ip)
+    if isinstance(layer, UDP):
+        return build_udp(layer, payload, ip)
+    if isinstance(layer, IPv4):
+        return build_ipv4(layer, payload)
+    if isinstance(layer, IPv6):
+        return build_ipv6(layer, payload)
+    if isinstance(layer, Ethernet):
+        return _mac_bytes(ETHERNET, layer) + payload
+    if isinstance(layer, Vlan):
+        # the TPID is the EtherType field of the header before the tag
+        fields = {k: getattr(layer, k) for k in VLAN_TAG_LAYOUT.names}
+        return VLAN_TAG.build(VLAN_TAG_LAYOUT.nest(fields)) + payload
+    if isinstance(layer, Mpls):
+        fields = {k: getattr(layer, k) for k in MPLS_LAYOUT.names}
+        return MPLS.build(MPLS_LAYOUT.nest(fields)) + payload
+    if isinstance(layer, LinuxSLL):
+        return LINUX_SLL.build(layer.fields()) + payload
+    if isinstance(layer, LinuxSLL2):
+        return LINUX_SLL2.build(layer.fields()) + payload
+    if isinstance(layer, Null):
+        schema = NULL_LE if layer.byteorder == "little" else NULL_BE
+        return schema.build({"family": layer.family}) + payload
+    if isinstance(layer, UnknownLink):
+        return layer.data
+    if isinstance(layer, Encapsulation):
+        raise BuildError(f"building a {layer.kind} header is not supported; build its payload")
+    raise BuildError(f"cannot build a {type(layer).__name__}")
+
+
+def _mac_bytes(schema: Any, layer: Ethernet) -> bytes:
+    def raw(mac: str | None) -> bytes:
+        return bytes.fromhex((mac or "00:00:00:00:00:00").replace(":", ""))
+
+    ethertype = layer.type
+    if ethertype is None:
+        ethertype = link_schema.ETHERTYPE_IPV4
+    data: bytes = schema.build({"dst": raw(layer.dst), "src": raw(layer.src), "type": ethertype})
+    return data
+
+
+def _addr(text: str | None, family: int) -> bytes:
+    if text is None:
+        raise BuildError("an IP header needs its source and destination addresses")
+    return socket.inet_pton(family, text)
+
+
+def build_ipv4(ip: IPv4, payload: bytes) -> bytes:
+    fields: dict[str, Any] = {k: getattr(ip, k) for k in IPV4_LAYOUT.names}
+    fields["src"] = _addr(ip.src, socket.AF_INET)
+    fields["dst"] = _addr(ip.dst, socket.AF_INET)
+    options = ip.options + bytes(-len(ip.options) % 4) if ip.ihl is None else ip.options
+    if fields["protocol"] is None:
+        raise BuildError("IPv4.protocol must be set")
+    nested = IPV4_LAYOUT.nest(fields)
+    nested["options"] = options
+    header = bytearray(IPV4_HEADER.build(nested, payload_length=len(payload)))
+    if ip.checksum is None:
+        hlen = (header[0] & 0xF) * 4
+        header[10:12] = b"\0\0"
+        header[10:12] = internet_checksum(header[:hlen]).to_bytes(2, "big")
+    return bytes(header) + payload
+
+
+def build_ipv6(ip: IPv6, payload: bytes) -> bytes:
+    fields: dict[str, Any] = {k: getattr(ip, k) for k in IPV6_LAYOUT.names}
+    fields["src"] = _addr(ip.src, socket.AF_INET6)
+    fields["dst"] = _addr(ip.dst, socket.AF_INET6)
+    chain = b"".join(_build_extension(e) for e in ip.extensions)
+    if fields["next_header"] is None:
+        raise BuildError("IPv6.next_header must be set")
+    header: bytes = IPV6_HEADER.build(IPV6_LAYOUT.nest(fields), payload_length=len(chain + payload))
+    return header + chain + payload
+
+
+def _build_extension(ext: IPv6Extension) -> bytes:
+    data: bytes
+    if ext.header == ipv6_schema.FRAGMENT:
+        fields = {
+            "next_header": ext.next_header,
+            "reserved": ext.data[0] if ext.data else None,
+            "frag_offset": ext.frag_offset or 0,
+            "res": ext.data[1] >> 1 & 3 if len(ext.data) > 1 else None,
+            "more_fragments": bool(ext.more_fragments),
+            "identification": ext.identification or 0,
+        }
+        data = FRAGMENT_HEADER.build(FRAGMENT_LAYOUT.nest(fields))
+    elif ext.header == ipv6_schema.AH:
+        data = AUTHENTICATION_HEADER.build({"next_header": ext.next_header, "data": ext.data})
+    else:
+        data = GENERIC_EXTENSION.build({"next_header": ext.next_header, "data": ext.data})
+    return data
+
+
+def option_bytes(opt: TcpOption) -> bytes:
+    """One option through its schema; a value its kind cannot hold goes out as raw bytes."""
+    if opt.kind in (t.EOL, t.NOP) and opt.length is None:
+        return bytes([opt.kind])
+    value = _schema_value(opt)
+    if value is _RAW:
+        body = opt.value if isinstance(opt.value, bytes | bytearray) else b""
+        raw: bytes = TCP_OPTION_RAW.build({"kind": opt.kind, "length": opt.length, "data": body})
+        return raw
+    built: bytes = TCP_OPTION.build({"kind": opt.kind, "length": opt.length, "value": value})
+    return built
+
+
+_RAW = object()
+
+
+def _schema_value(opt: TcpOption) -> Any:
+    """The option's value in the shape :data:`~headerkit.schemas.tcp.OPTION_VALUE` builds."""
+    v, kind = opt.value, opt.kind
+    if kind == t.MSS and isinstance(v, int):
+        return v
+    if kind == t.WINDOW_SCALE and isinstance(v, int):
+        return v
+    if kind == t.SACK_PERMITTED and v is None:
+        return None
+    if kind == t.SACK and isinstance(v, tuple | list):
+        return [{"left": le, "right": re} for le, re in v]
+    if kind == t.TIMESTAMPS and isinstance(v, tuple | list):
+        return {"tsval": v[0], "tsecr": v[1]}
+    if kind == t.USER_TIMEOUT and isinstance(v, tuple | list):
+        return {"granularity": bool(v[0]), "timeout": v[1]}
+    if kind == t.TCP_AO and isinstance(v, tuple | list):
+        return {"keyid": v[0], "rnextkeyid": v[1], "mac": v[2]}
+    if kind == t.MPTCP and isinstance(v, tuple | list):
+        return {"subtype_bits": {"subtype": v[0], "bits": v[1]}, "data": v[2]}
+    if kind == t.EXPERIMENTAL and isinstance(v, tuple | list):
+        return {"exid": v[0], "data": v[1]}
+    if kind in (t.FAST_OPEN, t.MD5_SIGNATURE) and isinstance(v, bytes) and (
+        kind != t.MD5_SIGNATURE or len(v) == 16
+    ):
+        return v
+    return _RAW
+
+
+def tcp_option_space(seg: TCP) -> bytes:
+    """The options and padding of ``seg``; padded with zeros to 32 bits when the data
+    offset is left to be derived."""
+    space = b"".join(option_bytes(o) for o in seg.options) + seg.padding
+    if seg.data_offset is None:
+        space += bytes(-len(space) % 4)
+    return space
+
+
+def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
+    fields: dict[str, Any] = {k: getattr(seg, k) for k in TCP_LAYOUT.names}
+    for name in ("srcport", "dstport"):
+        if fields[name] is None:
+            raise BuildError(f"TCP.{name} must be set")
+    nested = TCP_LAYOUT.nest(fields)
+    nested["options"] = tcp_option_space(seg)
+    segment = bytearray(TCP_HEADER.build(nested) + payload)
+    if seg.checksum is None:
+        src, dst = _pseudo_addresses(ip)
+        segment[16:18] = transport_checksum(src, dst, PROTO_TCP, bytes(segment)).to_bytes(2, "big")
+    return bytes(segment)
+
+
+def build_udp(dgram: UDP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
+    fields = {k: getattr(dgram, k) for k in ("srcport", "dstport", "length", "checksum")}
+    datagram = bytearray(UDP_HEADER.build(fields, payload_length=len(payload)) + payload)
+    if dgram.checksum is None:
+        src, dst = _pseudo_addresses(ip)
+        total = transport_checksum(src, dst, PROTO_UDP, bytes(datagram))
+        datagram[6:8] = (total or 0xFFFF).to_bytes(2, "big")  # RFC 768: 0 means "no sum"
+    return bytes(datagram)
+
+
+def _pseudo_addresses(ip: IPv4 | IPv6 | None) -> tuple[bytes, bytes]:
+    if ip is None:
+        raise BuildError("a checksum needs the enclosing IP header's addresses")
+    family = socket.AF_INET if isinstance(ip, IPv4) else socket.AF_INET6
+    return _addr(ip.src, family), _addr(ip.dst, family)

@@ -1,0 +1,214 @@
+"""``headerkit decode FILE``: a capture as summary lines, field trees, JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import ipaddress
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from headerkit.decode import Packet
+from headerkit.errors import DecodeError
+from headerkit.stream import decode_capture
+from headerkit.summary import field_tree, summary_line
+from headerkit.tshark import tshark_fields
+
+CSV_FIELDS = (
+    "frame.number",
+    "frame.time_epoch",
+    "frame.len",
+    "frame.cap_len",
+    "eth.type",
+    "vlan.id",
+    "ieee8021ad.id",
+    "sll.etype",
+    "null.family",
+    "ip.version",
+    "ip.hdr_len",
+    "ip.len",
+    "ip.id",
+    "ip.flags",
+    "ip.frag_offset",
+    "ip.ttl",
+    "ip.proto",
+    "ip.checksum",
+    "ip.checksum.status",
+    "ip.src",
+    "ip.dst",
+    "ipv6.plen",
+    "ipv6.nxt",
+    "ipv6.hlim",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.hdr_len",
+    "tcp.flags",
+    "tcp.window_size_value",
+    "tcp.checksum",
+    "tcp.checksum.status",
+    "tcp.urgent_pointer",
+    "tcp.len",
+    "tcp.option_kind",
+    "tcp.option_len",
+    "tcp.options.mss_val",
+    "tcp.options.wscale.shift",
+    "tcp.options.wscale.multiplier",
+    "tcp.options.sack_perm",
+    "tcp.options.sack_le",
+    "tcp.options.sack_re",
+    "tcp.options.timestamp.tsval",
+    "tcp.options.timestamp.tsecr",
+    "tcp.options.tfo.cookie",
+    "tcp.options.mptcp.subtype",
+    "udp.srcport",
+    "udp.dstport",
+    "udp.length",
+    "udp.checksum",
+    "udp.checksum.status",
+    "malformed",
+    "problems",
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "decode",
+        help="decode a pcap/pcapng file",
+        description="Decode every packet of a capture; packets out = packets in.",
+    )
+    p.add_argument("file", help="a pcap or pcapng file")
+    p.add_argument(
+        "--format",
+        choices=("summary", "jsonl", "csv"),
+        default="summary",
+        help="one summary line per packet (default), JSON Lines or CSV keyed by tshark's names",
+    )
+    p.add_argument("-V", "--verbose", action="store_true", help="a field tree per packet")
+    p.add_argument("-c", "--count", type=int, help="stop after N packets (after selection)")
+    p.add_argument("--tcp", action="store_true", help="only packets with a TCP header")
+    p.add_argument("--udp", action="store_true", help="only packets with a UDP header")
+    p.add_argument("--port", type=int, help="only packets to or from this TCP/UDP port")
+    p.add_argument("--host", help="only packets to or from this IP address")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first malformed packet or file damage, with exit status 1",
+    )
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.set_defaults(run=run)
+
+
+def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[Packet]:
+    host = ipaddress.ip_address(args.host).compressed if args.host else None
+    left = args.count
+    for pkt in packets:
+        if left is not None and left <= 0:
+            return
+        if args.tcp and pkt.tcp is None:
+            continue
+        if args.udp and pkt.udp is None:
+            continue
+        if args.port is not None:
+            seg = pkt.transport
+            if seg is None or args.port not in (seg.srcport, seg.dstport):
+                continue
+        if host is not None:
+            ip = pkt.ip
+            if ip is None or host not in (_norm(ip.src), _norm(ip.dst)):
+                continue
+        if left is not None:
+            left -= 1
+        yield pkt
+
+
+def _norm(addr: str | None) -> str | None:
+    return ipaddress.ip_address(addr).compressed if addr else None
+
+
+def record(pkt: Packet) -> dict[str, Any]:
+    """The JSON/CSV record of a packet: tshark's field names, plus the capture time."""
+    out = tshark_fields(pkt)
+    if pkt.timestamp_ns is not None:
+        out["frame.time_epoch"] = f"{pkt.timestamp_ns // 1_000_000_000}.{pkt.timestamp_ns % 1_000_000_000:09d}"
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    capture = decode_capture(args.file, strict=args.strict)
+    out = sys.stdout
+    packets: Iterator[Packet] = iter(capture)
+    progress = None
+    if not args.no_progress and sys.stderr.isatty() and os.path.getsize(args.file) > 8 << 20:
+        packets, progress = _with_progress(packets, args.file)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damage is reported below, once
+            _write(args, selected(args, packets), out)
+    except DecodeError as err:
+        print(f"headerkit: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if progress is not None:
+            progress.stop()
+    if capture.damage is not None:
+        print(f"headerkit: warning: {capture.damage}", file=sys.stderr)
+    return 0
+
+
+def _write(args: argparse.Namespace, packets: Iterator[Packet], out: TextIO) -> None:
+    if args.format == "jsonl":
+        for pkt in packets:
+            out.write(json.dumps(record(pkt), separators=(",", ":")) + "\n")
+    elif args.format == "csv":
+        writer = csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for pkt in packets:
+            writer.writerow({k: _cell(v) for k, v in record(pkt).items()})
+    else:
+        t0: int | None = None
+        for pkt in packets:
+            if t0 is None:
+                t0 = pkt.timestamp_ns
+            out.write((field_tree(pkt) + "\n\n") if args.verbose else summary_line(pkt, t0) + "\n")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _with_progress(packets: Iterator[Packet], path: str) -> tuple[Iterator[Packet], Any]:
+    """Wrap the stream in a rich progress bar on stderr, advanced by file position."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    size = os.path.getsize(path)
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+    task = progress.add_task("decoding", total=size)
+    progress.start()
+
+    def advance() -> Iterator[Packet]:
+        done = 0
+        for i, pkt in enumerate(packets):
+            done += len(pkt.data) + 16
+            if i % 4096 == 0:
+                progress.update(task, completed=min(done, size))
+            yield pkt
+
+    return advance(), progress

@@ -1,0 +1,41 @@
+"""Decode a whole capture file as a stream of packets, in bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from headerkit.captures import CaptureReader, read_capture
+from headerkit.decode import Packet, decode
+from headerkit.errors import CaptureFileError
+
+
+class DecodedCapture:
+    """Iterate the decoded packets of a pcap or pcapng file, one at a time.
+
+    Every record the file holds comes out as a packet, a malformed one included; where the
+    file itself is damaged, iteration ends after the last whole record and ``damage`` says
+    where (strict mode raises it instead).
+    """
+
+    def __init__(self, source: str | Path | BinaryIO, *, strict: bool = False) -> None:
+        self.reader: CaptureReader = read_capture(source, strict=strict)
+        self.strict = strict
+
+    def __iter__(self) -> Iterator[Packet]:
+        strict = self.strict
+        for rec in self.reader:
+            pkt = decode(rec.data, rec.linktype, wirelen=rec.wirelen, strict=strict)
+            pkt.number = rec.number
+            pkt.timestamp_ns = rec.timestamp_ns
+            yield pkt
+
+    @property
+    def damage(self) -> CaptureFileError | None:
+        return self.reader.damage
+
+
+def decode_capture(source: str | Path | BinaryIO, *, strict: bool = False) -> DecodedCapture:
+    """The packets of a capture file, decoded lazily (see :class:`DecodedCapture`)."""
+    return DecodedCapture(source, strict=strict)
