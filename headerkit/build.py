@@ -90,22 +90,28 @@ def _build_layer(layer: Layer, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     if isinstance(layer, Vlan):
         # the TPID is the EtherType field of the header before the tag
         fields = {k: getattr(layer, k) for k in VLAN_TAG_LAYOUT.names}
-        return VLAN_TAG.build(VLAN_TAG_LAYOUT.nest(fields)) + payload
+        return _b(VLAN_TAG, VLAN_TAG_LAYOUT.nest(fields)) + payload
     if isinstance(layer, Mpls):
         fields = {k: getattr(layer, k) for k in MPLS_LAYOUT.names}
-        return MPLS.build(MPLS_LAYOUT.nest(fields)) + payload
+        return _b(MPLS, MPLS_LAYOUT.nest(fields)) + payload
     if isinstance(layer, LinuxSLL):
-        return LINUX_SLL.build(layer.fields()) + payload
+        return _b(LINUX_SLL, layer.fields()) + payload
     if isinstance(layer, LinuxSLL2):
-        return LINUX_SLL2.build(layer.fields()) + payload
+        return _b(LINUX_SLL2, layer.fields()) + payload
     if isinstance(layer, Null):
         schema = NULL_LE if layer.byteorder == "little" else NULL_BE
-        return schema.build({"family": layer.family}) + payload
+        return _b(schema, {"family": layer.family}) + payload
     if isinstance(layer, UnknownLink):
         return layer.data
     if isinstance(layer, Encapsulation):
         raise BuildError(f"building a {layer.kind} header is not supported; build its payload")
     raise BuildError(f"cannot build a {type(layer).__name__}")
+
+
+def _b(schema: Any, value: Any, **context: Any) -> bytes:
+    """``schema.build`` typed: construct is untyped."""
+    data: bytes = schema.build(value, **context)
+    return data
 
 
 def _mac_bytes(schema: Any, layer: Ethernet) -> bytes:
@@ -209,8 +215,10 @@ def _schema_value(opt: TcpOption) -> Any:
         return {"subtype_bits": {"subtype": v[0], "bits": v[1]}, "data": v[2]}
     if kind == t.EXPERIMENTAL and isinstance(v, tuple | list):
         return {"exid": v[0], "data": v[1]}
-    if kind in (t.FAST_OPEN, t.MD5_SIGNATURE) and isinstance(v, bytes) and (
-        kind != t.MD5_SIGNATURE or len(v) == 16
+    if (
+        kind in (t.FAST_OPEN, t.MD5_SIGNATURE)
+        and isinstance(v, bytes)
+        and (kind != t.MD5_SIGNATURE or len(v) == 16)
     ):
         return v
     return _RAW

@@ -21,6 +21,7 @@ from headerkit.errors import (
     InvalidFieldError,
     TruncatedError,
 )
+from headerkit.ip_options import home_address, routing_final_destination, source_route_destination
 from headerkit.layers import (
     TCP,
     UDP,
@@ -42,7 +43,6 @@ from headerkit.layers import (
 from headerkit.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
-from headerkit.ip_options import home_address, routing_final_destination, source_route_destination
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import (
     AUTHENTICATION_LAYOUT,
@@ -54,17 +54,17 @@ from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.link import (
     ETHERNET_LAYOUT,
     JUNIPER_HEADER_LAYOUT,
+    LINUX_SLL2_LAYOUT,
+    LINUX_SLL_LAYOUT,
     LLC_SNAP_LAYOUT,
+    MPLS_LAYOUT,
     NFLOG_HEADER_LAYOUT,
     NFLOG_TLV_LAYOUT,
+    NULL_BE_LAYOUT,
+    NULL_LE_LAYOUT,
     PKTAP_HEADER_LAYOUT,
     PPP_LAYOUT,
     PPPOE_LAYOUT,
-    LINUX_SLL2_LAYOUT,
-    LINUX_SLL_LAYOUT,
-    MPLS_LAYOUT,
-    NULL_BE_LAYOUT,
-    NULL_LE_LAYOUT,
     VLAN_TAG_LAYOUT,
 )
 from headerkit.schemas.tcp import TCP_LAYOUT
@@ -196,7 +196,9 @@ class _Decoder:
         if off + layout.size <= self.cap_end:
             return dict(zip(layout.names, layout.unpack(self.buf, off), strict=True))
         partial = layout.unpack_partial(self.buf[: self.cap_end], off) if off < self.cap_end else {}
-        self.cut(layer, layout.names[len(partial)] if partial else layout.names[0], off, layout.size)
+        self.cut(
+            layer, layout.names[len(partial)] if partial else layout.names[0], off, layout.size
+        )
         return partial
 
     def cut(self, layer: str, fieldname: str, off: int, need: int) -> None:
@@ -368,7 +370,7 @@ class _Decoder:
             self.ipv6(off)  # tshark hands a version-6 header to IPv6 whatever named it IPv4
             return
         f = self.fixed(IPV4_LAYOUT, off, "ip")
-        ip = IPv4(**{k: ntop(v) if k in ("src", "dst") else v for k, v in f.items()})
+        ip = IPv4(**_addresses(f))
         self.pkt.layers.append(ip)
         if ip.dst is None:
             return
@@ -395,7 +397,9 @@ class _Decoder:
         # The reported end is the smaller of the IP length and the frame.
         ip_end = min(off + total, self.rep_end)
         if off + hlen > ip_end:
-            self.problem(BoundsError("ip", "ihl", off, f"header length {hlen} runs past the packet"))
+            self.problem(
+                BoundsError("ip", "ihl", off, f"header length {hlen} runs past the packet")
+            )
             return
         if off + hlen > self.cap_end:
             self.cut("ip", "options", off, hlen)
@@ -414,11 +418,13 @@ class _Decoder:
             self.pkt.notes.append("non-first IPv4 fragment: carries no transport header")
             return
         more = bool(ip.flags and ip.flags & FLAG_MF)
-        self.transport(ip.protocol or 0, off + hlen, ip_end, self.buf[off + 12 : off + 16], dst, more)
+        self.transport(
+            ip.protocol or 0, off + hlen, ip_end, self.buf[off + 12 : off + 16], dst, more
+        )
 
     def ipv6(self, off: int) -> None:
         f = self.fixed(IPV6_LAYOUT, off, "ipv6")
-        ip = IPv6(**{k: ntop(v) if k in ("src", "dst") else v for k, v in f.items()})
+        ip = IPv6(**_addresses(f))
         self.pkt.layers.append(ip)
         if ip.dst is None:
             return
@@ -470,7 +476,9 @@ class _Decoder:
         nh, hlen = f["next_header"], f[layout.names[1]]
         length = (hlen + 2) * 4 if header == ipv6_schema.AH else (hlen + 1) * 8
         if off + length > min(end, self.rep_end):
-            self.problem(BoundsError(name, "length", off + 1, f"{length}-byte header runs past the packet"))
+            self.problem(
+                BoundsError(name, "length", off + 1, f"{length}-byte header runs past the packet")
+            )
             return None
         if off + length > self.cap_end:
             self.cut(name, "data", off, length)
@@ -489,18 +497,22 @@ class _Decoder:
     def tcp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
         cap = min(self.cap_end, end)
         if off + 20 > cap:
-            partial = (
-                TCP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
-            )
+            partial = TCP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
             have = cap - off
             partial = {k: v for k, v in partial.items() if have >= _TCP_PARTIAL_MIN.get(k, 0)}
             if partial:
                 self.pkt.layers.append(TCP(**partial))
             missing = TCP_LAYOUT.names[len(partial)] if partial else "srcport"
             if off + 20 > end:
-                self.problem(BoundsError("tcp", missing, off, f"header needs 20 bytes, segment has {end - off}"))
+                self.problem(
+                    BoundsError(
+                        "tcp", missing, off, f"header needs 20 bytes, segment has {end - off}"
+                    )
+                )
             else:
-                self.problem(TruncatedError("tcp", missing, off, f"header needs 20 bytes, captured {have}"))
+                self.problem(
+                    TruncatedError("tcp", missing, off, f"header needs 20 bytes, captured {have}")
+                )
             return
         seg = TCP(*TCP_LAYOUT.unpack(self.buf, off))
         self.pkt.layers.append(seg)
@@ -510,14 +522,21 @@ class _Decoder:
             seg.payload_length = max(0, seg_len - hlen)
         if hlen < 20:
             self.problem(
-                InvalidFieldError("tcp", "data_offset", off + 12, f"header length {hlen}, must be at least 20")
+                InvalidFieldError(
+                    "tcp", "data_offset", off + 12, f"header length {hlen}, must be at least 20"
+                )
             )
             seg.payload_length = None
             return
         if hlen > seg_len:
             seg.checksum_status = self.tcp_checksum(seg, off, end, src, dst, fragment)
             self.problem(
-                BoundsError("tcp", "data_offset", off + 12, f"header length {hlen} runs past the {seg_len}-byte segment")
+                BoundsError(
+                    "tcp",
+                    "data_offset",
+                    off + 12,
+                    f"header length {hlen} runs past the {seg_len}-byte segment",
+                )
             )
             seg.payload_length = None
             return
@@ -556,7 +575,9 @@ class _Decoder:
             return
         if length > avail and not fragment:
             self.problem(
-                InvalidFieldError("udp", "length", off + 4, f"length {length} > the {avail}-byte IP payload")
+                InvalidFieldError(
+                    "udp", "length", off + 4, f"length {length} > the {avail}-byte IP payload"
+                )
             )
             return
         dgram.payload_length = length - 8
@@ -569,7 +590,9 @@ class _Decoder:
         elif fragment or off + length > self.cap_end:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:
-            dgram.checksum_status = _verify(self.buf, off, off + length, src, dst, PROTO_UDP, length)
+            dgram.checksum_status = _verify(
+                self.buf, off, off + length, src, dst, PROTO_UDP, length
+            )
 
 
 def _verify(
@@ -591,6 +614,9 @@ def _ignore(err: DecodeError) -> None:
     """Drop a problem already covered by a coarser one."""
 
 
+def _addresses(f: dict[str, Any]) -> dict[str, Any]:
+    return {k: ntop(v) if k in ("src", "dst") else v for k, v in f.items()}
+
+
 def _macs(f: dict[str, Any]) -> dict[str, Any]:
     return {k: mac(v) if k in ("src", "dst") else v for k, v in f.items()}
-

@@ -33,7 +33,8 @@ class DecodedCapture:
 
     @property
     def damage(self) -> CaptureFileError | None:
-        return self.reader.damage
+        damage: CaptureFileError | None = self.reader.damage
+        return damage
 
 
 def decode_capture(source: str | Path | BinaryIO, *, strict: bool = False) -> DecodedCapture:

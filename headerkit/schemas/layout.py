@@ -39,9 +39,8 @@ class FixedLayout:
         self.groups: dict[str, list[str]] = {}
         exprs: list[str] = []
         offset = 0
-        slot = 0
         self.fields: list[str] = []
-        for sub in schema.subcons:
+        for slot, sub in enumerate(schema.subcons):
             inner = _unwrap(sub.subcon)
             if isinstance(inner, cs.FormatField):
                 if inner.fmtstr[0] == "<":
@@ -64,7 +63,9 @@ class FixedLayout:
                     width = _bit_width(_unwrap(bit.subcon))
                     shift -= width
                     mask = (1 << width) - 1
-                    expr = f"(v[{slot}] >> {shift}) & {mask:#x}" if shift else f"v[{slot}] & {mask:#x}"
+                    expr = (
+                        f"(v[{slot}] >> {shift}) & {mask:#x}" if shift else f"v[{slot}] & {mask:#x}"
+                    )
                     if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
                         expr = f"bool({expr})"
                     exprs.append(expr)
@@ -75,7 +76,6 @@ class FixedLayout:
             else:
                 break  # the fixed part ends at the first variable-length field
             self.fields.append(sub.name)
-            slot += 1
         self.size = offset
         self.struct = struct.Struct(fmt)
         assert self.struct.size == self.size, (fmt, self.size)
@@ -93,7 +93,9 @@ class FixedLayout:
         avail = len(buf) - offset
         padded = bytes(buf[offset:]) + bytes(self.size - avail)
         values = self.unpack(padded, 0)
-        return {n: v for n, v, end in zip(self.names, values, self.ends, strict=True) if end <= avail}
+        return {
+            n: v for n, v, end in zip(self.names, values, self.ends, strict=True) if end <= avail
+        }
 
     def nest(self, flat: Mapping[str, Any]) -> dict[str, Any]:
         """Turn flat field values into the nested dict that ``schema.build`` expects."""

@@ -1,0 +1,70 @@
+"""headerkit: decode, craft and simulate TCP and UDP at the level of their headers."""
+
+from __future__ import annotations
+
+from headerkit.build import build
+from headerkit.checksum import ChecksumStatus
+from headerkit.decode import Packet, decode
+from headerkit.errors import (
+    BoundsError,
+    CaptureFileError,
+    DecodeError,
+    FramingError,
+    HeaderkitError,
+    InvalidFieldError,
+    OptionError,
+    TruncatedError,
+)
+from headerkit.layers import (
+    TCP,
+    UDP,
+    Encapsulation,
+    Ethernet,
+    IPv4,
+    IPv6,
+    IPv6Extension,
+    LinuxSLL,
+    LinuxSLL2,
+    Mpls,
+    Null,
+    TcpOption,
+    UnknownLink,
+    Vlan,
+)
+from headerkit.linktypes import LinkType
+from headerkit.stream import decode_capture
+from headerkit.tshark import tshark_fields
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TCP",
+    "UDP",
+    "BoundsError",
+    "CaptureFileError",
+    "ChecksumStatus",
+    "DecodeError",
+    "Encapsulation",
+    "Ethernet",
+    "FramingError",
+    "HeaderkitError",
+    "IPv4",
+    "IPv6",
+    "IPv6Extension",
+    "InvalidFieldError",
+    "LinkType",
+    "LinuxSLL",
+    "LinuxSLL2",
+    "Mpls",
+    "Null",
+    "OptionError",
+    "Packet",
+    "TcpOption",
+    "TruncatedError",
+    "UnknownLink",
+    "Vlan",
+    "build",
+    "decode",
+    "decode_capture",
+    "tshark_fields",
+]
