@@ -21,7 +21,12 @@ from headerkit.errors import (
     InvalidFieldError,
     TruncatedError,
 )
-from headerkit.ip_options import home_address, routing_final_destination, source_route_destination
+from headerkit.ip_options import (
+    home_address,
+    routing_final_destination,
+    source_route_destination,
+    tlv_overrun,
+)
 from headerkit.layers import (
     TCP,
     UDP,
@@ -165,13 +170,14 @@ def decode(
 class _Decoder:
     """One pass over one frame; each ``_layer`` method returns the next protocol to decode."""
 
-    __slots__ = ("buf", "cap_end", "pkt", "rep_end", "strict")
+    __slots__ = ("buf", "cap_end", "declared_end", "pkt", "rep_end", "strict")
 
     def __init__(self, pkt: Packet, strict: bool) -> None:
         self.pkt = pkt
         self.buf = pkt.data
         self.cap_end = len(pkt.data)
         self.rep_end = max(pkt.wirelen, self.cap_end)
+        self.declared_end = 0  # where the IP length fields say the packet ends
         self.strict = strict
 
     def problem(self, err: DecodeError) -> None:
@@ -384,7 +390,7 @@ class _Decoder:
         total: int = ip.total_length  # type: ignore[assignment]
         if total == 0:
             # A TSO super-packet: the length comes from the frame, as tshark takes it.
-            total = ip.total_length = self.rep_end - off
+            total = ip.tso_length = self.rep_end - off
             self.pkt.notes.append("IPv4 total length 0: TSO, length taken from the frame")
         elif total < hlen:
             self.problem(
@@ -396,6 +402,7 @@ class _Decoder:
             return
         # The reported end is the smaller of the IP length and the frame.
         ip_end = min(off + total, self.rep_end)
+        self.declared_end = off + total
         if off + hlen > ip_end:
             self.problem(
                 BoundsError("ip", "ihl", off, f"header length {hlen} runs past the packet")
@@ -483,7 +490,14 @@ class _Decoder:
         if off + length > self.cap_end:
             self.cut(name, "data", off, length)
             return None
-        return IPv6Extension(header, nh, length, self.buf[off + 2 : off + length])
+        data = self.buf[off + 2 : off + length]
+        if header in (ipv6_schema.HOP_BY_HOP, ipv6_schema.DESTINATION_OPTIONS):
+            at = tlv_overrun(data)
+            if at is not None:
+                self.problem(
+                    BoundsError(name, "option", off + 2 + at, "option runs past its header")
+                )
+        return IPv6Extension(header, nh, length, data)
 
     # ------------------------------------------------------------------ transport layer
     def transport(
@@ -547,6 +561,16 @@ class _Decoder:
         if hlen > 20:
             seg.options, seg.padding = parse_options(self.buf, off + 20, off + hlen, self.problem)
         seg.checksum_status = self.tcp_checksum(seg, off, end, src, dst, fragment)
+        if self.declared_end > end and self.declared_end > off + hlen:
+            # tshark: data the IP length declares but the frame does not hold is malformed
+            self.problem(
+                BoundsError(
+                    "tcp",
+                    "payload",
+                    end,
+                    f"IP length declares {self.declared_end - end} bytes past the frame",
+                )
+            )
         self.pkt.payload_offset = off + hlen
         self.pkt.payload_end = min(end, self.cap_end)
 

@@ -72,3 +72,20 @@ def home_address(ext: IPv6Extension) -> bytes | None:
             return data[i + 2 : i + 18]
         i += 2 + length
     return None
+
+
+def tlv_overrun(data: bytes) -> int | None:
+    """Where an IPv6 option in a hop-by-hop or destination options header runs past it.
+
+    ``data`` is the header after its next-header and length bytes; the result is the
+    option's offset in ``data``, or None when every option fits.
+    """
+    i = 0
+    while i < len(data):
+        if data[i] == 0:  # Pad1
+            i += 1
+            continue
+        if i + 1 >= len(data) or i + 2 + data[i + 1] > len(data):
+            return i
+        i += 2 + data[i + 1]
+    return None

@@ -146,6 +146,7 @@ class IPv4(Layer):
     dst: str | None = None
     options: bytes = b""
     checksum_status: ChecksumStatus = ChecksumStatus.UNVERIFIED
+    tso_length: int | None = None  # total length 0 (TSO): the length the frame gives
 
     @property
     def header_length(self) -> int | None:

@@ -102,3 +102,23 @@ def _check(
                 "tcp", "wscale.shift", offset + 2, f"shift {body[0]} > {t.MAX_WINDOW_SHIFT}"
             )
         )
+
+
+def tshark_option_walk(options: list[TcpOption], padding: bytes) -> list[TcpOption]:
+    """The options as tshark lists them: it walks on past EOL (zeros read as more EOLs), and
+    lists an unreadable option by its kind and length byte before it stops."""
+    listed = list(options)
+    rest = padding
+    while rest:
+        more, left = parse_options(rest, 0, len(rest), _drop)
+        listed += more
+        if left and (not more or more[-1].kind != t.EOL):
+            # the walk stopped at an option it could not read
+            listed.append(TcpOption(left[0], left[1] if len(left) > 1 else None))
+            break
+        rest = left
+    return listed
+
+
+def _drop(err: DecodeError) -> None:
+    """Ignore a problem the decoder has already reported."""

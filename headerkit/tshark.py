@@ -24,7 +24,7 @@ from headerkit.layers import (
 )
 from headerkit.schemas import tcp as t
 from headerkit.schemas.link import ETHERTYPE_VLAN, MAX_802_3_LENGTH
-from headerkit.tcp_options import parse_options
+from headerkit.tcp_options import tshark_option_walk
 
 
 def tshark_fields(pkt: Packet) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def _ip(out: dict[str, Any], ip: IPv4 | IPv6) -> None:
         return
     for key, value in (
         ("ip.hdr_len", ip.header_length),
-        ("ip.len", ip.total_length),
+        ("ip.len", ip.tso_length or ip.total_length),  # tshark shows the length it used
         ("ip.id", ip.identification),
         ("ip.flags", ip.flags),
         ("ip.frag_offset", ip.frag_offset),
@@ -113,14 +113,9 @@ def _tcp(out: dict[str, Any], seg: TCP) -> None:
         _put(out, key, value)
     if seg.checksum is not None:
         out["tcp.checksum.status"] = int(seg.checksum_status)
-    if not seg.options:
+    options = tshark_option_walk(seg.options, seg.padding)
+    if not options:
         return
-    # tshark goes on walking the bytes after EOL as options (zeros read as more EOLs).
-    options = list(seg.options)
-    rest = seg.padding
-    while rest:  # each pass consumes at least one byte
-        more, rest = parse_options(rest, 0, len(rest), lambda err: None)
-        options += more
     out["tcp.option_kind"] = [o.kind for o in options]
     lengths = [o.length for o in options if o.length is not None]
     if lengths:

@@ -79,7 +79,11 @@ def test_truncated_tcp_header_shows_ports_only_like_tshark() -> None:
     assert pkt.tcp is not None and (pkt.tcp.srcport, pkt.tcp.dstport) == (40000, 80)
     assert pkt.tcp.seq is None
     err = pkt.problems[0]
-    assert isinstance(err, TruncatedError) and (err.layer, err.field, err.offset) == ("tcp", "seq", 34)
+    assert isinstance(err, TruncatedError) and (err.layer, err.field, err.offset) == (
+        "tcp",
+        "seq",
+        34,
+    )
 
 
 def test_ihl_below_five_is_an_invalid_field() -> None:
@@ -149,7 +153,11 @@ def test_bytes_after_eol_are_padding() -> None:
 
 def test_udp_length_below_eight_and_past_the_datagram() -> None:
     err = only_problem(udp_packet(length=7))
-    assert isinstance(err, InvalidFieldError) and (err.layer, err.field, err.offset) == ("udp", "length", 38)
+    assert isinstance(err, InvalidFieldError) and (err.layer, err.field, err.offset) == (
+        "udp",
+        "length",
+        38,
+    )
     err = only_problem(udp_packet(length=200))
     assert isinstance(err, InvalidFieldError) and "200 > the 12-byte IP payload" in err.reason
 
@@ -172,7 +180,9 @@ def test_strict_mode_raises_the_first_problem() -> None:
 
 
 def test_non_first_fragment_carries_no_transport_header() -> None:
-    raw = build([IPv4(protocol=6, src="10.0.0.1", dst="10.0.0.2", flags=0, frag_offset=100)], b"x" * 30)
+    raw = build(
+        [IPv4(protocol=6, src="10.0.0.1", dst="10.0.0.2", flags=0, frag_offset=100)], b"x" * 30
+    )
     pkt = decode(raw, LinkType.RAW)
     assert pkt.tcp is None and pkt.notes == ["non-first IPv4 fragment: carries no transport header"]
     assert not pkt.problems
@@ -186,8 +196,18 @@ def test_first_fragment_decodes_tcp_without_length_or_checksum() -> None:
 
 
 def test_ipv6_extension_chain_to_tcp() -> None:
-    exts = [IPv6Extension(0, 60, 8, bytes(6)), IPv6Extension(60, 43, 8, bytes(6)), IPv6Extension(43, 6, 8, b"\x00\x00" + bytes(4))]
-    raw = build([IPv6(next_header=0, src="2001:db8::1", dst="2001:db8::2", extensions=exts), TCP(srcport=1, dstport=2)], b"abc")
+    exts = [
+        IPv6Extension(0, 60, 8, bytes(6)),
+        IPv6Extension(60, 43, 8, bytes(6)),
+        IPv6Extension(43, 6, 8, b"\x00\x00" + bytes(4)),
+    ]
+    raw = build(
+        [
+            IPv6(next_header=0, src="2001:db8::1", dst="2001:db8::2", extensions=exts),
+            TCP(srcport=1, dstport=2),
+        ],
+        b"abc",
+    )
     pkt = decode(raw, LinkType.IPV6, strict=True)
     ip = pkt.layer(IPv6)
     assert [e.header for e in ip.extensions] == [0, 60, 43]
@@ -195,7 +215,19 @@ def test_ipv6_extension_chain_to_tcp() -> None:
 
 
 def test_ipv6_extension_past_the_packet_is_malformed() -> None:
-    raw = bytearray(build([IPv6(next_header=0, src="::1", dst="::2", extensions=[IPv6Extension(0, 6, 8, bytes(6))]), TCP(srcport=1, dstport=2)]))
+    raw = bytearray(
+        build(
+            [
+                IPv6(
+                    next_header=0,
+                    src="::1",
+                    dst="::2",
+                    extensions=[IPv6Extension(0, 6, 8, bytes(6))],
+                ),
+                TCP(srcport=1, dstport=2),
+            ]
+        )
+    )
     raw[41] = 200  # hdr_ext_len: 1608 bytes
     pkt = decode(bytes(raw), LinkType.IPV6)
     assert pkt.malformed and pkt.problems[0].layer == "ipv6.ext" and pkt.problems[0].offset == 41
@@ -214,20 +246,28 @@ def test_linux_sll_and_sll2() -> None:
     assert isinstance(decode(sll + inner, LinkType.LINUX_SLL).layers[0], LinuxSLL)
     sll2 = struct.pack(">HHIHBB8s", 0x0800, 0, 3, 1, 0, 6, bytes(8))
     pkt = decode(sll2 + inner, LinkType.LINUX_SLL2)
-    assert isinstance(pkt.layers[0], LinuxSLL2) and pkt.layers[0].ifindex == 3 and pkt.udp is not None
+    assert (
+        isinstance(pkt.layers[0], LinuxSLL2) and pkt.layers[0].ifindex == 3 and pkt.udp is not None
+    )
 
 
 def test_stacked_vlan_tags() -> None:
     inner = build([IPv4(protocol=17, src="10.0.0.1", dst="10.0.0.2"), UDP(srcport=1, dstport=2)])
     tags = struct.pack(">HHHHHH", 0x88A8, 10, 0x8100, 20, 0x8100, 30) + struct.pack(">H", 0x0800)
     pkt = decode(bytes(12) + tags + inner)
-    assert [(v.tpid, v.vid) for v in pkt.layers if isinstance(v, Vlan)] == [(0x88A8, 10), (0x8100, 20), (0x8100, 30)]
+    assert [(v.tpid, v.vid) for v in pkt.layers if isinstance(v, Vlan)] == [
+        (0x88A8, 10),
+        (0x8100, 20),
+        (0x8100, 30),
+    ]
     assert pkt.udp is not None
 
 
 def test_pppoe_session_over_ethernet() -> None:
     inner = build([IPv4(protocol=17, src="10.0.0.1", dst="10.0.0.2"), UDP(srcport=1, dstport=2)])
-    raw = bytes(12) + b"\x88\x64" + struct.pack(">BBHHH", 0x11, 0, 1, len(inner) + 2, 0x0021) + inner
+    raw = (
+        bytes(12) + b"\x88\x64" + struct.pack(">BBHHH", 0x11, 0, 1, len(inner) + 2, 0x0021) + inner
+    )
     pkt = decode(raw)
     assert any(isinstance(x, Encapsulation) and x.kind == "pppoe" for x in pkt.layers)
     assert pkt.udp is not None
@@ -248,5 +288,6 @@ def test_tso_zero_total_length_takes_the_frame_length() -> None:
     raw = bytearray(tcp_packet())
     struct.pack_into(">H", raw, 16, 0)
     pkt = decode(bytes(raw))
-    assert pkt.layer(IPv4).total_length == len(raw) - 14
+    assert pkt.layer(IPv4).total_length == 0
+    assert pkt.layer(IPv4).tso_length == len(raw) - 14
     assert pkt.tcp is not None and pkt.tcp.payload_length == 5

@@ -64,7 +64,13 @@ def test_partial_reader_keeps_only_fields_that_fit(name: str, data: st.DataObjec
 def test_tcp_layout_is_twenty_bytes_with_twelve_flag_bits() -> None:
     assert tcp.TCP_LAYOUT.size == 20
     assert tcp.TCP_LAYOUT.groups == {"offset_flags": ["data_offset", "flags"]}
-    values = dict(zip(tcp.TCP_LAYOUT.names, tcp.TCP_LAYOUT.unpack(bytes(12) + b"\xaf\xff" + bytes(6), 0), strict=True))
+    values = dict(
+        zip(
+            tcp.TCP_LAYOUT.names,
+            tcp.TCP_LAYOUT.unpack(bytes(12) + b"\xaf\xff" + bytes(6), 0),
+            strict=True,
+        )
+    )
     assert values["data_offset"] == 10 and values["flags"] == 0xFFF
 
 

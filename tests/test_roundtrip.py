@@ -61,10 +61,17 @@ def test_tcp_over_ipv6_round_trip(seg: TCP, ip: IPv6, payload: bytes) -> None:
 @given(dgram=hs.udp_datagram(), v6=st.booleans(), data=st.data(), payload=st.binary(max_size=64))
 def test_udp_round_trip(dgram: UDP, v6: bool, data: st.DataObject, payload: bytes) -> None:
     ip = data.draw(hs.ipv6_header(17) if v6 else hs.ipv4_header(17))
-    raw = build([Ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x86DD if v6 else 0x0800), ip, dgram], payload)
+    raw = build(
+        [Ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x86DD if v6 else 0x0800), ip, dgram],
+        payload,
+    )
     pkt = decode(raw, strict=True)
     assert pkt.udp is not None
-    assert (pkt.udp.srcport, pkt.udp.dstport, pkt.udp.length) == (dgram.srcport, dgram.dstport, 8 + len(payload))
+    assert (pkt.udp.srcport, pkt.udp.dstport, pkt.udp.length) == (
+        dgram.srcport,
+        dgram.dstport,
+        8 + len(payload),
+    )
     assert pkt.udp.checksum != 0  # a computed 0 goes out as 0xFFFF
     assert pkt.udp.checksum_status is ChecksumStatus.GOOD
     assert build(pkt.layers, pkt.payload) == raw
@@ -99,15 +106,35 @@ def TCP_OPTION_BYTES(con: cs.Container) -> bytes:
     words=st.integers(0, 10),
 )
 def test_tcp_schema_parse_build(fields: dict, flags: int, words: int) -> None:
-    value = dict(fields, offset_flags={"data_offset": 5 + words, "flags": flags}, checksum=1, urgent_pointer=2, options=bytes(range(4 * words)))
+    value = dict(
+        fields,
+        offset_flags={"data_offset": 5 + words, "flags": flags},
+        checksum=1,
+        urgent_pointer=2,
+        options=bytes(range(4 * words)),
+    )
     parsed = TCP_HEADER.parse(TCP_HEADER.build(value))
-    assert {k: parsed[k] for k in value if k != "offset_flags"} == {k: v for k, v in value.items() if k != "offset_flags"}
+    assert {k: parsed[k] for k in value if k != "offset_flags"} == {
+        k: v for k, v in value.items() if k != "offset_flags"
+    }
     assert {k: parsed.offset_flags[k] for k in ("data_offset", "flags")} == value["offset_flags"]
 
 
-@given(src=st.binary(min_size=4, max_size=4), dst=st.binary(min_size=4, max_size=4), opts=st.integers(0, 10), plen=st.integers(0, 1000))
+@given(
+    src=st.binary(min_size=4, max_size=4),
+    dst=st.binary(min_size=4, max_size=4),
+    opts=st.integers(0, 10),
+    plen=st.integers(0, 1000),
+)
 def test_ipv4_schema_derives_lengths(src: bytes, dst: bytes, opts: int, plen: int) -> None:
-    value = {"version_ihl": {}, "flags_fragment": {}, "protocol": 6, "src": src, "dst": dst, "options": bytes(4 * opts)}
+    value = {
+        "version_ihl": {},
+        "flags_fragment": {},
+        "protocol": 6,
+        "src": src,
+        "dst": dst,
+        "options": bytes(4 * opts),
+    }
     parsed = IPV4_HEADER.parse(IPV4_HEADER.build(value, payload_length=plen))
     assert parsed.version_ihl.ihl == 5 + opts
     assert parsed.total_length == 20 + 4 * opts + plen
@@ -115,14 +142,19 @@ def test_ipv4_schema_derives_lengths(src: bytes, dst: bytes, opts: int, plen: in
 
 
 def test_udp_schema_length_is_header_plus_data() -> None:
-    assert UDP_HEADER.parse(UDP_HEADER.build({"srcport": 1, "dstport": 2}, payload_length=5)).length == 13
+    assert (
+        UDP_HEADER.parse(UDP_HEADER.build({"srcport": 1, "dstport": 2}, payload_length=5)).length
+        == 13
+    )
 
 
 def test_forced_fields_are_written_as_given() -> None:
     ip = IPv4(protocol=6, src="10.0.0.1", dst="10.0.0.2", checksum=0x1234)
     seg = TCP(srcport=1, dstport=2, data_offset=4, checksum=0xBEEF)
     pkt = decode(build([ip, seg]), LinkType.RAW)
-    assert pkt.layer(IPv4).checksum == 0x1234 and pkt.layer(IPv4).checksum_status is ChecksumStatus.BAD
+    assert (
+        pkt.layer(IPv4).checksum == 0x1234 and pkt.layer(IPv4).checksum_status is ChecksumStatus.BAD
+    )
     assert pkt.tcp is not None and pkt.tcp.data_offset == 4 and pkt.tcp.checksum == 0xBEEF
     assert [p.field for p in pkt.problems] == ["data_offset"]
 
@@ -132,7 +164,15 @@ def test_vlan_stack_and_ipv6_extensions_build_back() -> None:
         Ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x88A8),
         Vlan(0x88A8, 1, False, 100, 0x8100),
         Vlan(0x8100, 0, True, 200, 0x86DD),
-        IPv6(next_header=0, src="2001:db8::1", dst="2001:db8::2", extensions=[IPv6Extension(0, 44, 8, bytes(6)), IPv6Extension(44, 17, 8, bytes(6), 0, False, 7)]),
+        IPv6(
+            next_header=0,
+            src="2001:db8::1",
+            dst="2001:db8::2",
+            extensions=[
+                IPv6Extension(0, 44, 8, bytes(6)),
+                IPv6Extension(44, 17, 8, bytes(6), 0, False, 7),
+            ],
+        ),
         UDP(srcport=1000, dstport=2000),
     ]
     raw = build(layers, b"data")
@@ -154,8 +194,24 @@ def test_real_packets_build_back_to_their_bytes(corpus: Path) -> None:
     """build(parse(b)) == b for every corpus packet headerkit decodes cleanly."""
     checked = 0
     for pkt in _corpus_packets(corpus):
-        if pkt.problems or pkt.payload_offset is None or not all(
-            type(x).__name__ in {"Ethernet", "Vlan", "LinuxSLL", "LinuxSLL2", "Null", "IPv4", "IPv6", "TCP", "UDP"} for x in pkt.layers
+        if (
+            pkt.problems
+            or pkt.payload_offset is None
+            or not all(
+                type(x).__name__
+                in {
+                    "Ethernet",
+                    "Vlan",
+                    "LinuxSLL",
+                    "LinuxSLL2",
+                    "Null",
+                    "IPv4",
+                    "IPv6",
+                    "TCP",
+                    "UDP",
+                }
+                for x in pkt.layers
+            )
         ):
             continue
         assert build(pkt.layers, pkt.data[pkt.payload_offset :]) == pkt.data, pkt
