@@ -245,7 +245,7 @@ class TCP(Layer):
 
     @property
     def flag_names(self) -> list[str]:
-        """Set flags in wire order, e.g. ``["SYN", "ACK"]``."""
+        """Set flags in tshark's order, e.g. ``["SYN", "ACK"]``."""
         return [n for bit, n in tcp_schema.FLAG_NAMES if (self.flags or 0) & bit]
 
     def option(self, kind: int) -> TcpOption | None:

@@ -55,7 +55,7 @@ def only_problem(raw: bytes, **kw: object) -> DecodeError:
 def test_a_clean_segment_decodes_every_layer() -> None:
     pkt = decode(tcp_packet(options=[TcpOption(2, 4, 1460), TcpOption(1), TcpOption(3, 3, 7)]))
     assert [type(x) for x in pkt.layers] == [Ethernet, IPv4, TCP]
-    assert pkt.tcp is not None and pkt.tcp.flag_names == ["ACK", "PSH"]
+    assert pkt.tcp is not None and pkt.tcp.flag_names == ["PSH", "ACK"]
     assert pkt.tcp.option(2) == TcpOption(2, 4, 1460)
     assert pkt.tcp.header_length == 28
     assert pkt.payload == b"hello" and pkt.tcp.payload_length == 5

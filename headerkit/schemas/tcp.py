@@ -24,17 +24,17 @@ CWR = 0x080
 AE = 0x100  # accurate ECN; was NS (RFC 3540, historic)
 RESERVED = 0xE00
 
-# In wire order from the most significant bit, with tshark's names.
+# From the least significant bit up, the order tshark lists them in ("[SYN, ACK]").
 FLAG_NAMES: tuple[tuple[int, str], ...] = (
-    (AE, "AE"),
-    (CWR, "CWR"),
-    (ECE, "ECE"),
-    (URG, "URG"),
-    (ACK, "ACK"),
-    (PSH, "PSH"),
-    (RST, "RST"),
-    (SYN, "SYN"),
     (FIN, "FIN"),
+    (SYN, "SYN"),
+    (RST, "RST"),
+    (PSH, "PSH"),
+    (ACK, "ACK"),
+    (URG, "URG"),
+    (ECE, "ECE"),
+    (CWR, "CWR"),
+    (AE, "AE"),
 )
 
 # Option kinds (IANA "TCP Option Kind Numbers")
@@ -113,7 +113,8 @@ OPTION_VALUE = cs.Switch(
         USER_TIMEOUT: cs.BitStruct("granularity" / cs.Flag, "timeout" / cs.BitsInteger(15)),
         TCP_AO: cs.Struct("keyid" / cs.Int8ub, "rnextkeyid" / cs.Int8ub, "mac" / cs.GreedyBytes),
         MPTCP: cs.Struct(
-            "subtype_bits" / cs.BitStruct("subtype" / cs.BitsInteger(4), "bits" / cs.BitsInteger(4)),
+            "subtype_bits"
+            / cs.BitStruct("subtype" / cs.BitsInteger(4), "bits" / cs.BitsInteger(4)),
             "data" / cs.GreedyBytes,
         ),
         FAST_OPEN: cs.GreedyBytes,
