@@ -33,6 +33,7 @@ from headerkit.layers import (
 )
 from headerkit.linktypes import LinkType
 from headerkit.stream import decode_capture
+from headerkit.table import read_table
 from headerkit.tshark import tshark_fields
 
 __version__ = "0.1.0"
@@ -66,5 +67,6 @@ __all__ = [
     "build",
     "decode",
     "decode_capture",
+    "read_table",
     "tshark_fields",
 ]

@@ -126,3 +126,21 @@ def test_strict_stops_at_a_malformed_packet(
     assert (
         status == 1 and len(out.splitlines()) == 4 and "bad" not in err and "tcp.data_offset" in err
     )
+
+
+def test_parquet_output_round_trips_through_pandas(
+    capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    out = tmp_path / "t.parquet"
+    status, _, _ = run(capsys, "--format", "parquet", "-o", str(out), str(capture))
+    df = pd.read_parquet(out)
+    assert status == 0 and len(df) == 5
+    assert list(df["tcp.srcport"].iloc[:2]) == [40000, 80]
+    assert df["malformed"].tolist() == [False, False, False, False, True]
+
+
+def test_parquet_needs_an_output_file(capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "--format", "parquet", str(capture))
+    assert status == 2 and "-o FILE" in err

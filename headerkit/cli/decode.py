@@ -87,10 +87,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", help="a pcap or pcapng file")
     p.add_argument(
         "--format",
-        choices=("summary", "jsonl", "csv"),
+        choices=("summary", "jsonl", "csv", "parquet"),
         default="summary",
-        help="one summary line per packet (default), JSON Lines or CSV keyed by tshark's names",
+        help="one summary line per packet (default); JSON Lines, CSV or Parquet keyed by "
+        "tshark's names",
     )
+    p.add_argument("-o", "--output", help="write to this file (required for parquet)")
     p.add_argument("-V", "--verbose", action="store_true", help="a field tree per packet")
     p.add_argument("-c", "--count", type=int, help="stop after N packets (after selection)")
     p.add_argument("--tcp", action="store_true", help="only packets with a TCP header")
@@ -137,13 +139,17 @@ def record(pkt: Packet) -> dict[str, Any]:
     """The JSON/CSV record of a packet: tshark's field names, plus the capture time."""
     out = tshark_fields(pkt)
     if pkt.timestamp_ns is not None:
-        out["frame.time_epoch"] = f"{pkt.timestamp_ns // 1_000_000_000}.{pkt.timestamp_ns % 1_000_000_000:09d}"
+        out["frame.time_epoch"] = (
+            f"{pkt.timestamp_ns // 1_000_000_000}.{pkt.timestamp_ns % 1_000_000_000:09d}"
+        )
     return out
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "parquet" and not args.output:
+        print("headerkit: --format parquet needs -o FILE", file=sys.stderr)
+        return 2
     capture = decode_capture(args.file, strict=args.strict)
-    out = sys.stdout
     packets: Iterator[Packet] = iter(capture)
     progress = None
     if not args.no_progress and sys.stderr.isatty() and os.path.getsize(args.file) > 8 << 20:
@@ -151,7 +157,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # damage is reported below, once
-            _write(args, selected(args, packets), out)
+            if args.format == "parquet":
+                _write_parquet(selected(args, packets), args.output)
+            elif args.output:
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    _write(args, selected(args, packets), out)
+            else:
+                _write(args, selected(args, packets), sys.stdout)
     except DecodeError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
@@ -178,6 +190,17 @@ def _write(args: argparse.Namespace, packets: Iterator[Packet], out: TextIO) -> 
             if t0 is None:
                 t0 = pkt.timestamp_ns
             out.write((field_tree(pkt) + "\n\n") if args.verbose else summary_line(pkt, t0) + "\n")
+
+
+def _write_parquet(packets: Iterator[Packet], path: str) -> None:
+    """Stream the table to Parquet a batch at a time, so memory stays bounded."""
+    import pyarrow.parquet as pq
+
+    from headerkit.table import record_batches, schema
+
+    with pq.ParquetWriter(path, schema()) as writer:
+        for batch in record_batches(packets):
+            writer.write_batch(batch)
 
 
 def _cell(value: Any) -> Any:

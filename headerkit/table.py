@@ -1,0 +1,241 @@
+"""A capture as a table: one row per packet, one column per header field, tshark's names.
+
+Rows are built batch by batch into Arrow record batches, so a large file never holds more
+than one batch of decoded packets; the table itself is what is returned (``engine="arrow"``
+gives the ``pyarrow.Table``, the default a pandas DataFrame with nullable integer dtypes,
+booleans, categoricals for flag strings and link types, and list columns for option kinds
+and SACK edges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import pyarrow as pa
+
+from headerkit.decode import Packet
+from headerkit.linktypes import linktype_name
+from headerkit.schemas import tcp as t
+from headerkit.stream import decode_capture
+from headerkit.tshark import tshark_fields
+
+_u8, _u16, _u32, _u64 = pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()
+_str = pa.string()
+_cat = pa.dictionary(pa.int32(), pa.string())
+
+# Every column: tshark's field name and its Arrow type.
+COLUMNS: dict[str, pa.DataType] = {
+    "frame.number": _u64,
+    "frame.time": pa.timestamp("ns", tz="UTC"),
+    "frame.time_epoch": pa.float64(),
+    "frame.len": _u32,
+    "frame.cap_len": _u32,
+    "frame.linktype": _cat,
+    "eth.type": _u16,
+    "vlan.id": pa.list_(_u16),
+    "ieee8021ad.id": pa.list_(_u16),
+    "sll.etype": _u16,
+    "null.family": _u32,
+    "ip.version": _u8,
+    "ip.hdr_len": _u8,
+    "ip.len": _u32,
+    "ip.id": _u16,
+    "ip.flags": _u8,
+    "ip.frag_offset": _u16,
+    "ip.ttl": _u8,
+    "ip.proto": _u8,
+    "ip.checksum": _u16,
+    "ip.checksum.status": _u8,
+    "ip.src": _str,
+    "ip.dst": _str,
+    "ipv6.plen": _u16,
+    "ipv6.nxt": _u8,
+    "ipv6.hlim": _u8,
+    "ipv6.src": _str,
+    "ipv6.dst": _str,
+    "tcp.srcport": _u16,
+    "tcp.dstport": _u16,
+    "tcp.seq_raw": _u32,
+    "tcp.ack_raw": _u32,
+    "tcp.hdr_len": _u8,
+    "tcp.flags": _u16,
+    "tcp.flags.str": _cat,
+    "tcp.flags.fin": pa.bool_(),
+    "tcp.flags.syn": pa.bool_(),
+    "tcp.flags.reset": pa.bool_(),
+    "tcp.flags.push": pa.bool_(),
+    "tcp.flags.ack": pa.bool_(),
+    "tcp.flags.urg": pa.bool_(),
+    "tcp.flags.ece": pa.bool_(),
+    "tcp.flags.cwr": pa.bool_(),
+    "tcp.flags.ae": pa.bool_(),
+    "tcp.window_size_value": _u16,
+    "tcp.checksum": _u16,
+    "tcp.checksum.status": _u8,
+    "tcp.urgent_pointer": _u16,
+    "tcp.len": _u32,
+    "tcp.option_kind": pa.list_(_u8),
+    "tcp.option_len": pa.list_(_u8),
+    "tcp.options.mss_val": _u16,
+    "tcp.options.wscale.shift": _u8,
+    "tcp.options.wscale.multiplier": _u32,
+    "tcp.options.sack_perm": pa.bool_(),
+    "tcp.options.sack_le": pa.list_(_u32),
+    "tcp.options.sack_re": pa.list_(_u32),
+    "tcp.options.timestamp.tsval": _u32,
+    "tcp.options.timestamp.tsecr": _u32,
+    "tcp.options.tfo.cookie": _str,
+    "tcp.options.mptcp.subtype": pa.list_(_u8),
+    "udp.srcport": _u16,
+    "udp.dstport": _u16,
+    "udp.length": _u16,
+    "udp.checksum": _u16,
+    "udp.checksum.status": _u8,
+    "malformed": pa.bool_(),
+    "problems": pa.list_(_str),
+}
+
+# Short names for interactive use: ``read_table(path, short_names=True)``.
+ALIASES = {
+    "frame.number": "no",
+    "frame.time": "time",
+    "frame.len": "length",
+    "ip.src": "src",
+    "ip.dst": "dst",
+    "ipv6.src": "src6",
+    "ipv6.dst": "dst6",
+    "ip.ttl": "ttl",
+    "tcp.srcport": "sport",
+    "tcp.dstport": "dport",
+    "tcp.seq_raw": "seq",
+    "tcp.ack_raw": "ack",
+    "tcp.hdr_len": "hdr_len",
+    "tcp.flags.str": "flags",
+    "tcp.window_size_value": "win",
+    "tcp.len": "len",
+    "tcp.option_kind": "options",
+    "tcp.options.mss_val": "mss",
+    "tcp.options.wscale.shift": "wscale",
+    "tcp.options.sack_perm": "sack_perm",
+    "tcp.options.sack_le": "sack_le",
+    "tcp.options.sack_re": "sack_re",
+    "tcp.options.timestamp.tsval": "tsval",
+    "tcp.options.timestamp.tsecr": "tsecr",
+    "udp.srcport": "usport",
+    "udp.dstport": "udport",
+    "udp.length": "ulen",
+}
+
+# tshark's names of the flag bits, as boolean columns
+FLAG_COLUMNS = {
+    "tcp.flags.fin": t.FIN,
+    "tcp.flags.syn": t.SYN,
+    "tcp.flags.reset": t.RST,
+    "tcp.flags.push": t.PSH,
+    "tcp.flags.ack": t.ACK,
+    "tcp.flags.urg": t.URG,
+    "tcp.flags.ece": t.ECE,
+    "tcp.flags.cwr": t.CWR,
+    "tcp.flags.ae": t.AE,
+}
+
+BATCH_ROWS = 65536
+_MAX_NS = 2**63
+
+
+def row(pkt: Packet) -> dict[str, Any]:
+    """One table row: the packet's tshark fields plus time, link type and flag columns."""
+    out = tshark_fields(pkt)
+    if pkt.timestamp_ns is not None:
+        # a 64-bit nanosecond timestamp ends in 2262; later capture times stay in seconds
+        if pkt.timestamp_ns < _MAX_NS:
+            out["frame.time"] = pkt.timestamp_ns
+        out["frame.time_epoch"] = pkt.timestamp_ns / 1e9
+    out["frame.linktype"] = linktype_name(pkt.linktype)
+    flags = out.get("tcp.flags")
+    if flags is not None:
+        for name, bit in FLAG_COLUMNS.items():
+            out[name] = bool(flags & bit)
+        tcp = pkt.tcp
+        out["tcp.flags.str"] = ",".join(tcp.flag_names) if tcp is not None else ""
+    out["malformed"] = pkt.malformed
+    if "tcp.options.tfo.cookie" in out:
+        out["tcp.options.tfo.cookie"] = str(out["tcp.options.tfo.cookie"])
+    return out
+
+
+def schema(fields: Sequence[str] | None = None) -> pa.Schema:
+    names = list(COLUMNS) if fields is None else list(fields)
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        raise KeyError(f"unknown columns {unknown}; see headerkit.table.COLUMNS")
+    return pa.schema([pa.field(n, COLUMNS[n]) for n in names])
+
+
+def record_batches(
+    packets: Iterable[Packet], fields: Sequence[str] | None = None, rows: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """Arrow record batches of at most ``rows`` packets each."""
+    sch = schema(fields)
+    names = sch.names
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    count = 0
+    for pkt in packets:
+        values = row(pkt)
+        for name in names:
+            columns[name].append(values.get(name))
+        count += 1
+        if count == rows:
+            yield _batch(columns, sch)
+            columns = {n: [] for n in names}
+            count = 0
+    if count or not names:
+        yield _batch(columns, sch)
+
+
+def _batch(columns: dict[str, list[Any]], sch: pa.Schema) -> pa.RecordBatch:
+    arrays = [pa.array(columns[f.name], type=f.type) for f in sch]
+    return pa.RecordBatch.from_arrays(arrays, schema=sch)
+
+
+def arrow_table(source: str | Path | BinaryIO, fields: Sequence[str] | None = None) -> pa.Table:
+    """The capture as a ``pyarrow.Table``."""
+    batches = list(record_batches(decode_capture(source), fields))
+    return pa.Table.from_batches(batches, schema=schema(fields))
+
+
+def read_table(
+    source: str | Path | BinaryIO,
+    fields: Sequence[str] | None = None,
+    *,
+    engine: Literal["pandas", "arrow"] = "pandas",
+    short_names: bool = False,
+) -> Any:
+    """One row per packet, columns named as tshark names them (see :data:`COLUMNS`).
+
+    ``fields`` picks columns; ``short_names`` renames them by :data:`ALIASES`;
+    ``engine="arrow"`` returns a ``pyarrow.Table`` instead of a pandas DataFrame.
+    """
+    table = arrow_table(source, fields)
+    if short_names:
+        table = table.rename_columns([ALIASES.get(n, n) for n in table.column_names])
+    if engine == "arrow":
+        return table
+    return to_pandas(table)
+
+
+def to_pandas(table: pa.Table) -> Any:
+    """A DataFrame with nullable integer and boolean dtypes and categorical strings."""
+    import pandas as pd
+
+    mapping = {
+        _u8: pd.UInt8Dtype(),
+        _u16: pd.UInt16Dtype(),
+        _u32: pd.UInt32Dtype(),
+        _u64: pd.UInt64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        _str: pd.StringDtype(),
+    }
+    return table.to_pandas(types_mapper=mapping.get)
