@@ -7,7 +7,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEFAULT_CAPTURE ?= pcaps/tcp-hello-world-slow-reader.pcap
 
-.PHONY: run test setup lint
+FUZZ_TARGET ?= decode
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test setup lint fuzz
 
 setup: $(VENV)/.installed
 
@@ -21,9 +24,13 @@ run: setup
 	$(BIN)/headerkit decode $(DEFAULT_CAPTURE)
 
 lint: setup
-	$(BIN)/ruff check headerkit tests benchmarks
-	$(BIN)/ruff format --check headerkit tests benchmarks
+	$(BIN)/ruff check headerkit tests benchmarks fuzz
+	$(BIN)/ruff format --check headerkit tests benchmarks fuzz
 	$(BIN)/mypy headerkit
 
 test: lint
 	$(BIN)/pytest
+
+# coverage-guided fuzzing: make fuzz FUZZ_TARGET=capture FUZZ_SECONDS=600
+fuzz: setup
+	$(BIN)/python -m fuzz.run $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of headerkit's decoders (atheris)."""

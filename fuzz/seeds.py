@@ -1,0 +1,50 @@
+"""Seed inputs for the fuzz targets: the project's own captures and crafted packets."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from headerkit import craft
+from headerkit.captures import PcapngWriter, PcapWriter
+from headerkit.linktypes import LinkType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def crafted() -> list[bytes]:
+    """Raw IP packets that exercise options, IPv6 and broken fields."""
+    return [
+        craft.tcp(
+            sport=1, dport=2, flags="S", mss=1460, wscale=7, sack_perm=True, timestamps=(1, 2)
+        ).data,
+        craft.tcp(
+            src="2001:db8::1", dst="2001:db8::2", sport=1, dport=2, flags="PA", payload=b"hi"
+        ).data,
+        craft.tcp(sport=1, dport=2, flags="A", sack=[(1, 2), (3, 4)]).data,
+        craft.tcp(sport=1, dport=2, options_raw=b"\x02\x00\x00\x00").data,
+        craft.tcp(sport=1, dport=2, data_offset=15).data,
+        craft.udp(sport=1, dport=2, payload=b"x" * 10).data,
+        craft.udp(src="::1", dst="::2", sport=1, dport=2, length=7).data,
+    ]
+
+
+def write_seeds(target: str, corpus: Path) -> None:
+    packets = crafted()
+    if target == "decode":
+        raw_index = sorted(int(x) for x in [*LinkType, 147]).index(LinkType.RAW)
+        for i, pkt in enumerate(packets):
+            (corpus / f"seed-{i}").write_bytes(bytes([raw_index]) + pkt)
+        return
+    for i, pkt in enumerate(packets):
+        buf = io.BytesIO()
+        with PcapWriter(buf, LinkType.RAW) as w:
+            w.write(pkt, timestamp_ns=i)
+        (corpus / f"seed-pcap-{i}").write_bytes(buf.getvalue())
+    buf = io.BytesIO()
+    with PcapngWriter(buf, interfaces=[LinkType.RAW]) as w:
+        for i, pkt in enumerate(packets):
+            w.write(pkt, timestamp_ns=i, comment=f"seed {i}")
+    (corpus / "seed-pcapng").write_bytes(buf.getvalue())
+    for path in sorted((ROOT / "pcaps").glob("*.pcap*")):
+        (corpus / f"seed-{path.name}").write_bytes(path.read_bytes()[:70000])

@@ -1,0 +1,59 @@
+"""Fuzz targets: each takes arbitrary bytes and must never fail except as the policy says.
+
+Lenient decoding never raises; strict decoding raises only headerkit's own errors.  Any
+other exception, a hang or a crash is a finding.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+
+from headerkit.captures import read_capture
+from headerkit.decode import decode
+from headerkit.errors import CaptureFileError, HeaderkitError
+from headerkit.linktypes import LinkType
+from headerkit.tshark import tshark_fields
+
+LINKTYPES = [int(x) for x in LinkType] + [147]
+
+
+def decode_target(data: bytes) -> None:
+    """The first byte picks the link type; the rest is the frame."""
+    if not data:
+        return
+    linktype = LINKTYPES[data[0] % len(LINKTYPES)]
+    frame = data[1:]
+    pkt = decode(frame, linktype, wirelen=len(frame) + (data[0] >> 4))
+    tshark_fields(pkt)
+    try:
+        decode(frame, linktype, strict=True)
+    except HeaderkitError:
+        pass
+
+
+def capture_target(data: bytes) -> None:
+    """A capture file: read leniently to the end, then strictly.
+
+    Bytes that are not a capture at all are refused when the reader opens, in either mode.
+    """
+    try:
+        reader = read_capture(io.BytesIO(data))
+    except CaptureFileError:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lenient damage reports; the target checks no raise
+        for record in reader:
+            decode(record.data, record.linktype, wirelen=record.wirelen)
+    try:
+        for _ in read_capture(io.BytesIO(data), strict=True):
+            pass
+    except HeaderkitError:
+        pass
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "decode": decode_target,
+    "capture": capture_target,
+}

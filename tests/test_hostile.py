@@ -1,0 +1,121 @@
+"""Hostile input: only headerkit's own errors escape, lenient mode never raises, and the
+work done grows linearly with the input."""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzz.seeds import crafted
+from fuzz.targets import LINKTYPES, capture_target, decode_target
+from headerkit.decode import decode
+from headerkit.errors import DecodeError
+from tests.conftest import ROOT
+
+SEEDS = crafted()
+
+
+@settings(max_examples=400)
+@given(linktype=st.sampled_from(LINKTYPES), data=st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise_when_lenient(linktype: int, data: bytes) -> None:
+    pkt = decode(data, linktype)
+    assert pkt.layers or not data or pkt.problems is not None
+    try:
+        decode(data, linktype, strict=True)
+    except DecodeError as err:
+        assert err.offset >= 0 and err.layer and err.field
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A valid packet with a few bytes flipped, cut or inserted."""
+    raw = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["flip", "cut", "insert"]))
+        at = draw(st.integers(0, max(0, len(raw) - 1)))
+        if op == "flip" and raw:
+            raw[at] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del raw[at:]
+        else:
+            raw[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return bytes(raw)
+
+
+@settings(max_examples=400)
+@given(raw=mutated())
+def test_mutated_packets_decode_with_typed_problems(raw: bytes) -> None:
+    pkt = decode(raw, 101)
+    assert all(isinstance(p, DecodeError) for p in pkt.problems)
+    decode_target(bytes([LINKTYPES.index(101)]) + raw)
+
+
+@settings(max_examples=200)
+@given(data=st.binary(max_size=400))
+def test_capture_reader_on_arbitrary_bytes(data: bytes) -> None:
+    for head in (b"\xd4\xc3\xb2\xa1", b"\x0a\x0d\x0d\x0a", b""):
+        capture_target(head + data)
+
+
+def _calls(fn: Callable[[], object]) -> int:
+    """Python-level calls made by ``fn``: a measure of work that does not depend on timing."""
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "linktype"),
+    [
+        ("vlan tags", b"\x81\x00\x00\x01", 1),  # each tag says another tag follows
+        ("mpls labels", b"\x00\x00\x00\x40", None),
+        ("ipv6 hop-by-hop chain", b"\x00\x00\x01\x04\x00\x00\x00\x00", None),
+        ("tcp nops", b"\x01", None),
+    ],
+)
+def test_work_is_linear_in_hostile_repetition(name: str, unit: bytes, linktype: int | None) -> None:
+    def frame(n: int) -> tuple[bytes, int]:
+        if name == "vlan tags":
+            return bytes(12) + unit * n, 1
+        if name == "mpls labels":
+            return bytes(12) + b"\x88\x47" + unit * n, 1
+        if name == "ipv6 hop-by-hop chain":
+            head = struct.pack(">IHBB", 6 << 28, 0, 0, 64) + bytes(32)
+            return head + unit * n, 229
+        return bytes(SEEDS[0][:32]) + unit * n, 101
+
+    small = _calls(lambda: decode(*frame(200)))
+    large = _calls(lambda: decode(*frame(2000)))
+    assert large <= 12 * small, (name, small, large)
+
+
+def test_bounded_fuzz_pass() -> None:
+    """A short, bounded atheris run of each target finds nothing."""
+    pytest.importorskip("atheris", reason="atheris is not installed")
+    for target in ("decode", "capture"):
+        run = subprocess.run(
+            [sys.executable, "-m", "fuzz.run", target, "--runs", "20000"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "Done 20000 runs" in run.stderr
