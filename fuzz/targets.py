@@ -6,6 +6,7 @@ other exception, a hang or a crash is a finding.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 from collections.abc import Callable
@@ -27,10 +28,8 @@ def decode_target(data: bytes) -> None:
     frame = data[1:]
     pkt = decode(frame, linktype, wirelen=len(frame) + (data[0] >> 4))
     tshark_fields(pkt)
-    try:
+    with contextlib.suppress(HeaderkitError):
         decode(frame, linktype, strict=True)
-    except HeaderkitError:
-        pass
 
 
 def capture_target(data: bytes) -> None:

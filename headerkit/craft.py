@@ -5,16 +5,26 @@ give one to craft a broken packet on purpose::
 
     seg = craft.tcp(sport=40000, dport=80, flags="S", mss=1460, wscale=7, sack_perm=True)
     bad = craft.tcp(sport=40000, dport=80, flags="PA", payload=b"x", checksum=0x1234)
+    craft.write("two.pcap", [seg, bad])
+
+A TOML spec describes several packets at once (see :func:`parse_spec`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
-from collections.abc import Iterable, Sequence
+import os
+import time
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from headerkit.build import build, option_bytes
+from headerkit.captures import Record, write_capture
 from headerkit.decode import Packet, decode
+from headerkit.errors import HeaderkitError
 from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.linktypes import LinkType
 from headerkit.schemas import tcp as t
@@ -33,6 +43,7 @@ FLAG_LETTERS = {
     "N": t.AE,
 }
 FLAG_WORDS = {name: bit for bit, name in t.FLAG_NAMES} | {"NS": t.AE}
+SRC, DST = "10.0.0.1", "10.0.0.2"  # the default addresses
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +111,26 @@ def tcp_options(
     return opts
 
 
-def _ip(src: str, dst: str, protocol: int, ttl: int, ip_id: int) -> IPv4 | IPv6:
+def _ip(
+    src: str, dst: str, protocol: int, ttl: int, ip_id: int, fields: Mapping[str, Any] | None
+) -> IPv4 | IPv6:
+    ip: IPv4 | IPv6
     if ipaddress.ip_address(src).version == 6:
-        return IPv6(next_header=protocol, hop_limit=ttl, src=src, dst=dst)
-    return IPv4(protocol=protocol, ttl=ttl, identification=ip_id, src=src, dst=dst)
+        ip = IPv6(next_header=protocol, hop_limit=ttl, src=src, dst=dst)
+    else:
+        ip = IPv4(protocol=protocol, ttl=ttl, identification=ip_id, src=src, dst=dst)
+    names = {f.name for f in dataclasses.fields(ip)} - {"checksum_status", "extensions"}
+    for name, value in (fields or {}).items():
+        if name not in names:
+            raise ValueError(f"{type(ip).__name__} has no field {name!r}; fields: {sorted(names)}")
+        setattr(ip, name, value)
+    return ip
 
 
 def tcp(
     *,
-    src: str = "10.0.0.1",
-    dst: str = "10.0.0.2",
+    src: str = SRC,
+    dst: str = DST,
     sport: int,
     dport: int,
     seq: int = 0,
@@ -129,12 +150,13 @@ def tcp(
     ip_id: int = 0,
     data_offset: int | None = None,
     checksum: int | None = None,
+    ip_fields: Mapping[str, Any] | None = None,
 ) -> Crafted:
     """A TCP segment in an IPv4 or IPv6 packet (the family follows ``src``).
 
     ``options_raw`` replaces the option space with the given bytes as they are (an option
     of length 0, a SACK of odd length, ...); ``data_offset`` and ``checksum`` force those
-    fields.
+    fields; ``ip_fields`` sets IP header fields by name (``{"checksum": 0, "ttl": 1}``).
     """
     named = tcp_options(
         mss=mss,
@@ -159,14 +181,14 @@ def tcp(
         seg.padding = options_raw
     else:
         seg.options = named
-    layers = (_ip(src, dst, 6, ttl, ip_id), seg)
+    layers = (_ip(src, dst, 6, ttl, ip_id, ip_fields), seg)
     return Crafted(build(layers, payload), layers)
 
 
 def udp(
     *,
-    src: str = "10.0.0.1",
-    dst: str = "10.0.0.2",
+    src: str = SRC,
+    dst: str = DST,
     sport: int,
     dport: int,
     payload: bytes = b"",
@@ -174,11 +196,156 @@ def udp(
     ip_id: int = 0,
     length: int | None = None,
     checksum: int | None = None,
+    ip_fields: Mapping[str, Any] | None = None,
 ) -> Crafted:
-    """A UDP datagram in an IPv4 or IPv6 packet; ``length``/``checksum`` force those fields."""
+    """A UDP datagram in an IPv4 or IPv6 packet; ``length``/``checksum`` force those fields,
+    ``ip_fields`` IP header fields by name."""
     dgram = UDP(srcport=sport, dstport=dport, length=length, checksum=checksum)
-    layers = (_ip(src, dst, 17, ttl, ip_id), dgram)
+    layers = (_ip(src, dst, 17, ttl, ip_id, ip_fields), dgram)
     return Crafted(build(layers, payload), layers)
 
 
-__all__ = ["Crafted", "option_bytes", "parse_flags", "tcp", "tcp_options", "udp"]
+CaptureFormat = Literal["pcap", "pcapng"]
+
+
+def format_for(path: str | os.PathLike[str]) -> CaptureFormat:
+    """The capture format a file name asks for: pcapng for ``.pcapng``, else pcap."""
+    return "pcapng" if os.fspath(path).lower().endswith(".pcapng") else "pcap"
+
+
+def write(
+    path: str | os.PathLike[str],
+    packets: Iterable[Crafted],
+    *,
+    format: CaptureFormat | None = None,
+    start_ns: int | None = None,
+    offsets_ns: Sequence[int] | None = None,
+) -> int:
+    """Write crafted packets to a pcap or pcapng file (link type raw IP); return the count.
+
+    The format follows the file name unless given.  Packet ``i`` is stamped ``start_ns``
+    (default: now) plus ``offsets_ns[i]`` (default: ``i`` milliseconds).
+    """
+    start = time.time_ns() if start_ns is None else start_ns
+    records = (
+        Record(
+            i + 1,
+            start + (i * 1_000_000 if offsets_ns is None else offsets_ns[i]),
+            LinkType.RAW,
+            p.data,
+            len(p.data),
+        )
+        for i, p in enumerate(packets)
+    )
+    return write_capture(path, records, format or format_for(path), linktype=LinkType.RAW)
+
+
+class SpecError(HeaderkitError, ValueError):
+    """A packet spec that does not describe packets."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """Packets from a spec, with their times: ``offsets_ns`` from ``start_ns`` (None: now)."""
+
+    packets: tuple[Crafted, ...]
+    offsets_ns: tuple[int, ...]
+    start_ns: int | None = None
+
+    def write(self, path: str | os.PathLike[str], format: CaptureFormat | None = None) -> int:
+        return write(
+            path, self.packets, format=format, start_ns=self.start_ns, offsets_ns=self.offsets_ns
+        )
+
+
+_SPEC_KEYS = {"start", "interval", "defaults", "packet"}
+_NS = 1_000_000_000
+
+
+def parse_spec(spec: Mapping[str, Any]) -> Spec:
+    """Packets described by a mapping, as a TOML spec file holds them.
+
+    Top level: ``start`` (epoch seconds), ``interval`` (seconds between packets without
+    ``at``, default 0.001), a ``[defaults]`` table and one ``[[packet]]`` table per packet.
+    A packet's keys are the arguments of :func:`tcp` or :func:`udp` (``proto = "udp"``
+    chooses), plus ``at`` (seconds from the start), ``reply = true`` (swap the addresses
+    and ports), ``payload`` as text or ``payload_hex``, ``options_raw`` in hex,
+    ``options = [{kind = 30, data = "hex"}]`` and ``ip = {field = value}``.
+    """
+    unknown = set(spec) - _SPEC_KEYS
+    if unknown:
+        raise SpecError(f"unknown top-level keys {sorted(unknown)}; expected {sorted(_SPEC_KEYS)}")
+    tables = spec.get("packet", [])
+    if not tables:
+        raise SpecError("the spec has no [[packet]] tables")
+    defaults = spec.get("defaults", {})
+    interval = round(spec.get("interval", 0.001) * _NS)
+    packets: list[Crafted] = []
+    offsets: list[int] = []
+    offset = -interval
+    for number, table in enumerate(tables, 1):
+        fields = {**defaults, **table}
+        at = fields.pop("at", None)
+        offset = offset + interval if at is None else round(at * _NS)
+        offsets.append(offset)
+        try:
+            packets.append(_from_table(fields))
+        except (TypeError, ValueError) as err:
+            raise SpecError(f"packet {number}: {err}") from err
+    start = spec.get("start")
+    return Spec(tuple(packets), tuple(offsets), None if start is None else round(start * _NS))
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read a TOML spec file (see :func:`parse_spec`)."""
+    with open(path, "rb") as f:
+        try:
+            return parse_spec(tomllib.load(f))
+        except tomllib.TOMLDecodeError as err:
+            raise SpecError(f"{os.fspath(path)}: {err}") from err
+
+
+def _from_table(fields: dict[str, Any]) -> Crafted:
+    proto = fields.pop("proto", "tcp")
+    if fields.pop("reply", False):
+        fields["src"], fields["dst"] = fields.get("dst", DST), fields.get("src", SRC)
+        fields["sport"], fields["dport"] = fields.get("dport"), fields.get("sport")
+    if isinstance(fields.get("payload"), str):
+        fields["payload"] = fields["payload"].encode()
+    if "payload_hex" in fields:
+        fields["payload"] = bytes.fromhex(fields.pop("payload_hex"))
+    if "options_raw" in fields:
+        fields["options_raw"] = bytes.fromhex(fields["options_raw"])
+    if "ip" in fields:
+        fields["ip_fields"] = fields.pop("ip")
+    if "timestamps" in fields:
+        fields["timestamps"] = tuple(fields["timestamps"])
+    if "sack" in fields:
+        fields["sack"] = [tuple(block) for block in fields["sack"]]
+    if "options" in fields:
+        fields["options"] = [
+            TcpOption(o["kind"], o.get("length"), bytes.fromhex(o.get("data", "")))
+            for o in fields["options"]
+        ]
+    if proto == "tcp":
+        return tcp(**fields)
+    if proto == "udp":
+        return udp(**fields)
+    raise ValueError(f"proto must be 'tcp' or 'udp', not {proto!r}")
+
+
+__all__ = [
+    "CaptureFormat",
+    "Crafted",
+    "Spec",
+    "SpecError",
+    "format_for",
+    "load_spec",
+    "option_bytes",
+    "parse_flags",
+    "parse_spec",
+    "tcp",
+    "tcp_options",
+    "udp",
+    "write",
+]

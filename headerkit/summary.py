@@ -63,9 +63,7 @@ def summary_line(pkt: Packet, t0_ns: int | None = None) -> str:
     src_port = seg.srcport if seg else None
     dst_port = seg.dstport if seg else None
     if ip is not None:
-        where = (
-            f"{_endpoint(ip.src, src_port, v6)} → {_endpoint(ip.dst, dst_port, v6)}"
-        )
+        where = f"{_endpoint(ip.src, src_port, v6)} → {_endpoint(ip.dst, dst_port, v6)}"
     else:
         where = pkt.layers[0].name if pkt.layers else "?"
     parts = [f"{num} {when}{where}"]

@@ -3,7 +3,6 @@ work done grows linearly with the input."""
 
 from __future__ import annotations
 
-import io
 import struct
 import subprocess
 import sys
