@@ -37,19 +37,17 @@ def capture_target(data: bytes) -> None:
 
     Bytes that are not a capture at all are refused when the reader opens, in either mode.
     """
-    try:
-        reader = read_capture(io.BytesIO(data))
-    except CaptureFileError:
-        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lenient damage reports; the target checks no raise
+        try:
+            reader = read_capture(io.BytesIO(data))
+        except CaptureFileError:
+            return
         for record in reader:
             decode(record.data, record.linktype, wirelen=record.wirelen)
-    try:
+    with contextlib.suppress(HeaderkitError):
         for _ in read_capture(io.BytesIO(data), strict=True):
             pass
-    except HeaderkitError:
-        pass
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
