@@ -259,12 +259,14 @@ class _Decoder:
         self.pkt.layers.append(Encapsulation(kind, length, protocol))
 
     def ethernet(self, off: int) -> tuple[int, int | None]:
-        f = self.fixed(ETHERNET_LAYOUT, off, "eth")
-        self.pkt.layers.append(Ethernet(**_macs(f)))
-        if "type" not in f:
+        if off + 14 <= self.cap_end:
+            dst, src, ethertype = ETHERNET_LAYOUT.unpack(self.buf, off)
+            self.pkt.layers.append(Ethernet(dst.hex(":"), src.hex(":"), ethertype))
+        else:
+            f = self.fixed(ETHERNET_LAYOUT, off, "eth")
+            self.pkt.layers.append(Ethernet(**_macs(f)))
             return off, None
         off += ETHERNET_LAYOUT.size
-        ethertype: int = f["type"]
         # Each tag takes four bytes, so the walk ends with the data.
         while ethertype in link_schema.VLAN_TPIDS:
             tag = self.fixed(VLAN_TAG_LAYOUT, off, "vlan")
@@ -375,8 +377,12 @@ class _Decoder:
         if self.ip_version(off) == link_schema.ETHERTYPE_IPV6:
             self.ipv6(off)  # tshark hands a version-6 header to IPv6 whatever named it IPv4
             return
-        f = self.fixed(IPV4_LAYOUT, off, "ip")
-        ip = IPv4(**_addresses(f))
+        if off + 20 <= self.cap_end:
+            ip = IPv4(*IPV4_LAYOUT.unpack(self.buf, off))
+            ip.src = ntop(ip.src)  # type: ignore[arg-type]
+            ip.dst = ntop(ip.dst)  # type: ignore[arg-type]
+        else:
+            ip = IPv4(**_addresses(self.fixed(IPV4_LAYOUT, off, "ip")))
         self.pkt.layers.append(ip)
         if ip.dst is None:
             return
