@@ -78,3 +78,14 @@ def test_layout_rejects_signed_bit_fields() -> None:
     schema = cs.Struct("x" / cs.BitStruct("a" / cs.BitsInteger(8, signed=True)))
     with pytest.raises(TypeError):
         FixedLayout(schema)
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_bit_positions_tile_the_header(name: str) -> None:
+    """Every bit of the fixed part belongs to exactly one field, in wire order."""
+    layout = LAYOUTS[name]
+    at = 0
+    for _, first, width in layout.bits:
+        assert first == at and width > 0
+        at += width
+    assert at == layout.size * 8

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from headerkit.cli import decode
+from headerkit.cli import decode, simulate
 
-SUBCOMMANDS = (decode,)
+SUBCOMMANDS = (decode, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:

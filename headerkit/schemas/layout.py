@@ -26,8 +26,9 @@ class FixedLayout:
     field whose size depends on the data (options, payload).
 
     ``names`` lists the leaf fields in wire order (the children of a ``BitStruct`` are
-    lifted to the top level), ``ends`` the byte offset just past each field, ``size`` the
-    total length, and ``unpack(buf, offset)`` returns the values as a tuple in that order.
+    lifted to the top level), ``ends`` the byte offset just past each field, ``bits`` each
+    field's first bit and width, ``size`` the total length, and ``unpack(buf, offset)``
+    returns the values as a tuple in that order.
     """
 
     def __init__(self, schema: cs.Struct) -> None:
@@ -37,6 +38,7 @@ class FixedLayout:
         self.ends: list[int] = []
         self.offsets: dict[str, int] = {}
         self.groups: dict[str, list[str]] = {}
+        self.bits: list[tuple[str, int, int]] = []  # (field, first bit, width in bits)
         exprs: list[str] = []
         offset = 0
         self.fields: list[str] = []
@@ -47,12 +49,12 @@ class FixedLayout:
                     fmt = "<" + fmt[1:]
                 fmt += inner.fmtstr.lstrip("<>=!")
                 exprs.append(f"v[{slot}]")
-                self._leaf(sub.name, offset, offset + inner.length)
+                self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
                 offset += inner.length
             elif isinstance(inner, cs.Bytes) and isinstance(inner.length, int):
                 fmt += f"{inner.length}s"
                 exprs.append(f"v[{slot}]")
-                self._leaf(sub.name, offset, offset + inner.length)
+                self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
                 offset += inner.length
             elif isinstance(inner, cs.Transformed) and isinstance(inner.subcon, cs.Struct):
                 nbytes = inner.sizeof()
@@ -69,7 +71,8 @@ class FixedLayout:
                     if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
                         expr = f"bool({expr})"
                     exprs.append(expr)
-                    self._leaf(bit.name, offset, offset + nbytes)
+                    start = offset * 8 + nbytes * 8 - shift - width
+                    self._leaf(bit.name, offset, offset + nbytes, start, width)
                     children.append(bit.name)
                 self.groups[sub.name] = children
                 offset += nbytes
@@ -83,10 +86,11 @@ class FixedLayout:
             self.struct, exprs
         )
 
-    def _leaf(self, name: str, start: int, end: int) -> None:
+    def _leaf(self, name: str, start: int, end: int, bit: int, width: int) -> None:
         self.names.append(name)
         self.ends.append(end)
         self.offsets[name] = start
+        self.bits.append((name, bit, width))
 
     def unpack_partial(self, buf: bytes | memoryview, offset: int) -> dict[str, Any]:
         """The fields that fit wholly in ``buf[offset:]`` (for a truncated header)."""

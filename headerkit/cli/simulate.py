@@ -1,0 +1,68 @@
+"""``headerkit simulate``: replay send()/recv() calls against modeled TCP (or UDP)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from headerkit.sim import ScenarioError, builtin_names, load_scenario, simulate, variants
+from headerkit.sim.trace import summary, timeline
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="show what TCP does with an application's send()/recv() calls",
+        description=(
+            "Run a scenario (a built-in name, NAME:VARIANT, or a TOML file) and print its "
+            "timeline, packetdrill style, then a summary of send() boundaries against "
+            "recv() chunks."
+        ),
+    )
+    parser.add_argument("scenario", nargs="?", help="built-in name[:variant] or TOML path")
+    parser.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    parser.add_argument("--pcap", metavar="FILE", help="also write the capture to FILE")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="verbose timeline: also each arrival with the receiver's buffer, and blocked calls",
+    )
+    parser.add_argument("--summary", action="store_true", help="print only the summary")
+    parser.set_defaults(run=run)
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".") + "."
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        for name in builtin_names():
+            print(f"{name}: {_first_sentence(load_scenario(name).description)}")
+            for variant, text in variants(name).items():
+                print(f"  {name}:{variant}: {_first_sentence(text)}")
+        return 0
+    if not args.scenario:
+        print("headerkit simulate: give a SCENARIO or --list", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"headerkit simulate: {exc}", file=sys.stderr)
+        return 2
+    result = simulate(scenario)
+    out = sys.stdout
+    if scenario.description:
+        out.write(f"# {scenario.name}: {scenario.description}\n")
+    if not args.summary:
+        for line in timeline(result, verbose=args.trace):
+            out.write(line + "\n")
+        out.write("\n")
+    for line in summary(result):
+        out.write(line + "\n")
+    if args.pcap:
+        from headerkit.sim.pcap import write_pcap
+
+        count = write_pcap(result, args.pcap)
+        print(f"wrote {count} packets to {args.pcap} (captured at {scenario.capture})")
+    return 0

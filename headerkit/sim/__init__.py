@@ -1,0 +1,51 @@
+"""The simulator: replay send()/recv() calls against modeled TCP (or UDP) endpoints.
+
+>>> from headerkit.sim import load_scenario, simulate
+>>> result = simulate(load_scenario("hello-world"))
+>>> result.streams[1].recvs
+[b'Hell', b'o', b'Worl', b'd', b'']
+"""
+
+from headerkit.sim.engine import Result, Simulation, Stream, simulate
+from headerkit.sim.network import LinkConfig, Rule
+from headerkit.sim.scenario import (
+    Call,
+    EndpointSpec,
+    Scenario,
+    ScenarioError,
+    builtin_names,
+    load_scenario,
+    scenario_from_dict,
+    scenario_from_toml,
+    variants,
+)
+from headerkit.sim.tcp import SocketError, TcpConfig, TcpEndpoint
+from headerkit.sim.trace import Entry, Kind, summary, timeline
+from headerkit.sim.udp import UdpConfig, UdpEndpoint
+
+__all__ = [
+    "Call",
+    "EndpointSpec",
+    "Entry",
+    "Kind",
+    "LinkConfig",
+    "Result",
+    "Rule",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "SocketError",
+    "Stream",
+    "TcpConfig",
+    "TcpEndpoint",
+    "UdpConfig",
+    "UdpEndpoint",
+    "builtin_names",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_from_toml",
+    "simulate",
+    "summary",
+    "timeline",
+    "variants",
+]

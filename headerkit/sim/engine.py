@@ -1,0 +1,358 @@
+"""The discrete-event engine: a seeded event heap driving two endpoints, two links and the
+two applications' calls.  Deterministic: the same scenario gives the same trace.
+
+``Simulation(scenario).run()`` returns a :class:`Result`; ``step()`` processes one event,
+so a caller (or a test) can look at the endpoints between events.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+
+from headerkit.sim.network import Link
+from headerkit.sim.scenario import Call, EndpointSpec, Scenario
+from headerkit.sim.segment import Datagram, Packet, Segment
+from headerkit.sim.states import State
+from headerkit.sim.tcp import NS, SocketError, TcpEndpoint
+from headerkit.sim.trace import Entry, Kind
+from headerkit.sim.udp import UdpEndpoint
+
+ARRIVE, TIMER, APP = 0, 1, 2
+ADDRESSES = ("10.0.0.1", "10.0.0.2")
+PORTS = (49152, 8080)
+SIDES = "ab"
+_ESTABLISHED_OR_LATER = frozenset(State) - {
+    State.CLOSED,
+    State.LISTEN,
+    State.SYN_SENT,
+    State.SYN_RECEIVED,
+}
+
+
+@dataclass(slots=True)
+class Stream:
+    """What one application did: its send() payloads and what each recv() returned."""
+
+    sends: list[bytes] = field(default_factory=list)
+    recvs: list[bytes] = field(default_factory=list)
+    truncated: list[int] = field(default_factory=list)  # UDP: whole lengths of cut datagrams
+    blocked_in: str = ""  # the call still blocked when the simulation ended
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome: the trace, each side's application view and final state."""
+
+    scenario: Scenario
+    entries: list[Entry]
+    streams: tuple[Stream, Stream]
+    states: tuple[str, str]
+    end: int
+    iss: tuple[int, int] = (0, 0)
+
+
+def _describe(call: Call) -> str:
+    if call.op in ("send", "sendto"):
+        flag = ", MSG_DONTWAIT" if call.nonblocking else ""
+        return f"{call.op}({_show(call.data)}{flag})"
+    if call.op in ("recv", "recvfrom"):
+        return f"{call.op}({call.size}{', MSG_WAITALL' if call.waitall else ''})"
+    if call.op == "shutdown":
+        return "shutdown(SHUT_WR)"
+    if call.op == "sleep":
+        return f"sleep({call.seconds:g})"
+    return f"{call.op}()"
+
+
+def _show(data: bytes) -> str:
+    if len(data) <= 24 and all(32 <= c < 127 for c in data):
+        return repr(data.decode())
+    return f"<{len(data)} bytes>"
+
+
+class App:
+    """Runs one side's calls in order, with socket semantics (blocking unless told not to)."""
+
+    def __init__(self, sim: Simulation, side: int, spec: EndpointSpec) -> None:
+        self.sim = sim
+        self.side = side
+        calls = list(spec.calls)
+        if sim.tcp:
+            first = Call("sleep", at=spec.connect_at) if spec.connect else Call("sleep")
+            calls.insert(0, first)
+        self.calls = calls
+        self.i = 0
+        self.started = False
+        self.done_bytes = 0
+        self.gathered = bytearray()
+        self.stream = Stream()
+        self.handshake_done = not sim.tcp
+        self.spec = spec
+        self.wake_at: int | None = None
+        self.sleep_until = 0
+
+    def current(self) -> Call | None:
+        return self.calls[self.i] if self.i < len(self.calls) else None
+
+    def run(self, now: int) -> int | None:
+        """Go through the calls until one blocks; return when to wake up again, if ever."""
+        while self.i < len(self.calls):
+            call = self.calls[self.i]
+            if not self.started and call.at is not None and int(call.at * NS) > now:
+                return int(call.at * NS)
+            if not self.handshake_done:
+                if not self._handshake(now):
+                    return None
+                continue
+            if not self.started:
+                self.started = True
+                self.sim.log(now, self.side, Kind.CALL, _describe(call))
+                self.sleep_until = now + int(call.seconds * NS)
+            if call.op == "sleep":
+                if now < self.sleep_until:
+                    return self.sleep_until
+                self._finish(now, "")
+                continue
+            try:
+                outcome = self._attempt(call, now)
+            except SocketError as exc:
+                outcome = f"-1 {exc.errno}"
+            if outcome is None:
+                return None
+            self._finish(now, outcome)
+        return None
+
+    def _finish(self, now: int, outcome: str) -> None:
+        call = self.calls[self.i]
+        if outcome:
+            self.sim.log(now, self.side, Kind.RETURN, f"{_describe(call)} = {outcome}")
+        self.started = False
+        self.done_bytes = 0
+        self.gathered.clear()
+        if not (call.loop and outcome and not outcome.startswith(("0", "-1"))):
+            self.i += 1
+
+    def _handshake(self, now: int) -> bool:
+        sock = self.sim.socks[self.side]
+        assert isinstance(sock, TcpEndpoint)
+        if not self.started:
+            self.started = True
+            if self.spec.connect:
+                self.sim.log(now, self.side, Kind.CALL, "connect()")
+                sock.connect(now)
+            else:
+                sock.listen()
+                self.sim.log(now, self.side, Kind.CALL, "listen(); accept()")
+        if sock.state in _ESTABLISHED_OR_LATER or sock.state is State.CLOSED:
+            what = "connect()" if self.spec.connect else "accept()"
+            result = f"-1 {sock.error}" if sock.error else "0"
+            self.sim.log(now, self.side, Kind.RETURN, f"{what} = {result}")
+            self.handshake_done = True
+            self.started = False
+            self.i += 1
+            if sock.error:
+                self.i = len(self.calls)
+            return True
+        return False
+
+    def _attempt(self, call: Call, now: int) -> str | None:
+        """Try the call; its return value as text, or None while it blocks."""
+        sock = self.sim.socks[self.side]
+        if isinstance(sock, UdpEndpoint):
+            return self._attempt_udp(sock, call)
+        op = call.op
+        if op == "send":
+            view = memoryview(call.data)[self.done_bytes :]
+            n = sock.send(view, now) if view else 0
+            self.done_bytes += n
+            if self.done_bytes < len(call.data) and not call.nonblocking:
+                return None
+            if call.nonblocking and self.done_bytes == 0 and call.data:
+                return "-1 EAGAIN"
+            self.stream.sends.append(call.data[: self.done_bytes])
+            return str(self.done_bytes)
+        if op == "recv":
+            want = call.size - len(self.gathered)
+            data = sock.recv(want, now)
+            if data is None:
+                return None
+            self.gathered += data
+            if call.waitall and data and len(self.gathered) < call.size:
+                return None
+            got = bytes(self.gathered)
+            self.stream.recvs.append(got)
+            return f"{len(got)} {_show(got)}" if got else "0 (EOF)"
+        if op == "close":
+            sock.close(now)
+            return "0"
+        if op == "shutdown":
+            sock.shutdown(now)
+            return "0"
+        raise SocketError("EOPNOTSUPP")
+
+    def _attempt_udp(self, sock: UdpEndpoint, call: Call) -> str | None:
+        if call.op == "sendto":
+            n = sock.sendto(call.data)
+            self.stream.sends.append(call.data)
+            return str(n)
+        if call.op == "recvfrom":
+            got = sock.recvfrom(call.size)
+            if got is None:
+                return None
+            data, whole = got
+            self.stream.recvs.append(data)
+            if whole > len(data):
+                self.stream.truncated.append(whole)
+                return f"{len(data)} {_show(data)} (datagram of {whole} cut, rest lost)"
+            return f"{len(data)} {_show(data)}"
+        if call.op == "close":
+            return "0"
+        raise SocketError("EOPNOTSUPP")
+
+
+class Simulation:
+    """Drives one scenario; see the module docstring."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.tcp = scenario.protocol == "tcp"
+        rng = random.Random(scenario.seed)
+        self.now = 0
+        self.until = int(scenario.until * NS)
+        self.heap: list[tuple[int, int, int, int, Packet | None]] = []
+        self.counter = 0
+        self.entries: list[Entry] = []
+        self.links = (
+            Link(scenario.a_to_b, random.Random(rng.getrandbits(64))),
+            Link(scenario.b_to_a, random.Random(rng.getrandbits(64))),
+        )
+        specs = (scenario.a, scenario.b)
+        self.socks: tuple[TcpEndpoint, TcpEndpoint] | tuple[UdpEndpoint, UdpEndpoint]
+        if self.tcp:
+            self.socks = tuple(  # type: ignore[assignment]
+                TcpEndpoint(
+                    s.tcp,
+                    PORTS[i],
+                    PORTS[1 - i],
+                    s.tcp.iss if s.tcp.iss is not None else rng.getrandbits(32),
+                )
+                for i, s in enumerate(specs)
+            )
+        else:
+            mtus = (scenario.a_to_b.mtu, scenario.b_to_a.mtu)
+            self.socks = tuple(  # type: ignore[assignment]
+                UdpEndpoint(s.udp, PORTS[i], PORTS[1 - i], mtus[i]) for i, s in enumerate(specs)
+            )
+        self.apps = (App(self, 0, scenario.a), App(self, 1, scenario.b))
+        self.timer_at: list[int | None] = [None, None]
+        for side in (0, 1):
+            self._push(0, APP, side, None)
+
+    def log(self, now: int, side: int, kind: Kind, text: str) -> None:
+        self.entries.append(Entry(now, side, kind, text=text))
+
+    def _push(self, when: int, kind: int, side: int, pkt: Packet | None) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (when, self.counter, kind, side, pkt))
+
+    def step(self) -> bool:
+        """Process the next event; False when nothing is left to do (or time is up)."""
+        if not self.heap or self.heap[0][0] > self.until:
+            return False
+        when, _, kind, side, pkt = heapq.heappop(self.heap)
+        if kind == TIMER and self.timer_at[side] != when:
+            return True  # superseded by an earlier deadline
+        self.now = when
+        sock = self.socks[side]
+        if kind == ARRIVE:
+            entry = Entry(when, side, Kind.ARRIVE, pkt)
+            self.entries.append(entry)
+            if isinstance(pkt, Segment):
+                assert isinstance(sock, TcpEndpoint)
+                sock.segment_arrived(pkt, when)
+                entry.view = (len(sock.rcvq), sock.ooo_bytes, sock.rcv_wnd, sock.cwnd)
+            else:
+                assert isinstance(sock, UdpEndpoint) and isinstance(pkt, Datagram)
+                sock.datagram_arrived(pkt)
+                entry.view = (sock.queued, len(sock.queue), 0, 0)
+        elif kind == TIMER:
+            self.timer_at[side] = None
+            assert isinstance(sock, TcpEndpoint)
+            deadline = sock.next_deadline()
+            if deadline is not None and deadline <= when:
+                sock.on_timer(when)
+        self._settle(side, kind == APP)
+        return True
+
+    def _settle(self, side: int, woken: bool) -> None:
+        now = self.now
+        app = self.apps[side]
+        self._flush(side)
+        if woken or app.started:
+            wake = app.run(now)
+            if wake is not None and wake != app.wake_at:
+                app.wake_at = wake
+                self._push(wake, APP, side, None)
+            self._flush(side)
+        sock = self.socks[side]
+        if isinstance(sock, TcpEndpoint):
+            deadline = sock.next_deadline()
+            scheduled = self.timer_at[side]
+            if deadline is not None and (scheduled is None or deadline < scheduled):
+                self.timer_at[side] = deadline
+                self._push(deadline, TIMER, side, None)
+
+    def _flush(self, side: int) -> None:
+        sock = self.socks[side]
+        now = self.now
+        if sock.notes:
+            for category, text in sock.notes:
+                self.entries.append(Entry(now, side, Kind(category), text=text))
+            sock.notes.clear()
+        if not sock.out:
+            return
+        link = self.links[side]
+        other = 1 - side
+        entries = self.entries
+        for item in sock.out:
+            if isinstance(item, tuple):
+                pkt: Packet = item[0]
+                view: tuple[int, ...] = item[1]
+            else:
+                pkt, view = item, ()
+            arrivals, fate = link.transmit(pkt, now)
+            entries.append(Entry(now, side, Kind.SEND, pkt, view=view, text=fate))
+            for t in arrivals:
+                self._push(t, ARRIVE, other, pkt)
+        sock.out.clear()
+
+    def run(self) -> Result:
+        """Run to the end and return the result."""
+        while self.step():
+            pass
+        for app in self.apps:
+            call = app.current()
+            if call is not None and app.started:
+                app.stream.blocked_in = _describe(call)
+        states = tuple(s.state.value if isinstance(s, TcpEndpoint) else "-" for s in self.socks)
+        return Result(
+            self.scenario,
+            self.entries,
+            (self.apps[0].stream, self.apps[1].stream),
+            (states[0], states[1]),
+            self.now,
+            self._iss(),
+        )
+
+    def _iss(self) -> tuple[int, int]:
+        a, b = self.socks
+        if isinstance(a, TcpEndpoint) and isinstance(b, TcpEndpoint):
+            return a.iss, b.iss
+        return 0, 0
+
+
+def simulate(scenario: Scenario) -> Result:
+    """Run ``scenario`` to its end."""
+    return Simulation(scenario).run()

@@ -1,0 +1,282 @@
+"""Scenarios: what two applications do, over which path, as Python objects or TOML.
+
+A TOML scenario (the built-in ones live in ``headerkit/sim/scenarios/*.toml``)::
+
+    name = "hello-world"
+    description = "..."
+    protocol = "tcp"          # or "udp"
+    seed = 1                  # random loss/duplication/reordering and ISNs
+    until = 120.0             # stop the clock here at the latest
+    capture = "a"             # where --pcap listens: next to endpoint "a" or "b"
+
+    [path]                    # both directions; [path.a_to_b] / [path.b_to_a] override
+    delay = 0.010             # one-way, seconds
+    bandwidth = 0             # bit/s, 0 = unlimited
+    mtu = 1500
+    loss = 0.0                # also duplicate, reorder (rates) and reorder_delay (seconds)
+    rules = [{ action = "drop", match = "data", nth = 3 }]
+
+    [a]                       # endpoint "a" connects; "b" listens (connect = true for both:
+    nodelay = false           #   simultaneous open); any TcpConfig / UdpConfig field
+    calls = [
+      { call = "send", data = "Hello" },
+      { call = "sleep", seconds = 1.0 },
+      { call = "send", data = "World", at = 1.0 },
+      { call = "close" },
+    ]
+
+    [variants.slow]           # deep-merged over the base: "hello-world:slow"
+    description = "..."
+    b.calls = [ ... ]
+
+Calls: ``send`` (``data`` text or ``size`` bytes of a letter pattern; ``nonblocking``),
+``recv`` (``size``; ``waitall``; ``loop`` = until EOF), ``sendto``, ``recvfrom`` (``loop``),
+``sleep`` (``seconds``), ``close``, ``shutdown``.  Any call may say ``at`` (absolute time;
+it starts then or when the previous call returns, whichever is later) and ``repeat`` with
+``interval`` (seconds between the repetitions).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from headerkit.errors import HeaderkitError
+from headerkit.sim.network import LinkConfig, Rule
+from headerkit.sim.tcp import TcpConfig
+from headerkit.sim.udp import UdpConfig
+
+OPS = ("send", "recv", "sendto", "recvfrom", "sleep", "close", "shutdown")
+_LETTERS = b"abcdefghijklmnopqrstuvwxyz"
+
+
+class ScenarioError(HeaderkitError, ValueError):
+    """A scenario that cannot be built: unknown name, key or value."""
+
+
+@dataclass(slots=True, frozen=True)
+class Call:
+    """One application call; see the module docstring for the fields each ``op`` uses."""
+
+    op: str
+    at: float | None = None
+    data: bytes = b""
+    size: int = 0
+    loop: bool = False
+    waitall: bool = False
+    nonblocking: bool = False
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise ScenarioError(f"unknown call {self.op!r} (calls: {', '.join(OPS)})")
+
+
+@dataclass(slots=True, frozen=True)
+class EndpointSpec:
+    """An application and its socket: ``connect`` opens actively, else it listens."""
+
+    calls: tuple[Call, ...] = ()
+    connect: bool = False
+    connect_at: float = 0.0
+    tcp: TcpConfig = field(default_factory=TcpConfig)
+    udp: UdpConfig = field(default_factory=UdpConfig)
+
+
+@dataclass(slots=True, frozen=True)
+class Scenario:
+    """Everything a simulation needs; ``a`` is at 10.0.0.1, ``b`` at 10.0.0.2."""
+
+    name: str = "custom"
+    description: str = ""
+    protocol: str = "tcp"
+    seed: int = 0
+    until: float = 120.0
+    capture: str = "a"
+    a: EndpointSpec = field(default_factory=lambda: EndpointSpec(connect=True))
+    b: EndpointSpec = field(default_factory=EndpointSpec)
+    a_to_b: LinkConfig = field(default_factory=LinkConfig)
+    b_to_a: LinkConfig = field(default_factory=LinkConfig)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("tcp", "udp"):
+            raise ScenarioError(f"protocol must be tcp or udp: {self.protocol!r}")
+        if self.capture not in ("a", "b"):
+            raise ScenarioError(f"capture must be a or b: {self.capture!r}")
+
+
+def pattern(n: int, start: int = 0) -> bytes:
+    """``n`` bytes of the alphabet, from stream offset ``start`` on (easy to check by eye)."""
+    s = start % 26
+    return (_LETTERS * (n // 26 + 2))[s : s + n]
+
+
+# ------------------------------------------------------------------------- built-ins
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with headerkit."""
+    files = resources.files("headerkit.sim").joinpath("scenarios").iterdir()
+    return sorted(f.name[:-5] for f in files if f.name.endswith(".toml"))
+
+
+def _builtin_text(name: str) -> str:
+    if name not in builtin_names():
+        known = ", ".join(builtin_names())
+        raise ScenarioError(f"no built-in scenario {name!r} (built-in: {known})")
+    return resources.files("headerkit.sim").joinpath("scenarios", f"{name}.toml").read_text()
+
+
+def variants(name_or_path: str) -> dict[str, str]:
+    """The variants of a scenario, by name, with their descriptions."""
+    table = _parse(_text_of(name_or_path), name_or_path)
+    found = table.get("variants", {})
+    return {key: str(value.get("description", "")) for key, value in found.items()}
+
+
+def load_scenario(spec: str, variant: str | None = None) -> Scenario:
+    """A built-in scenario by name or a TOML file by path; ``NAME:VARIANT`` picks a variant."""
+    if variant is None and ":" in spec and not Path(spec).exists():
+        spec, variant = spec.rsplit(":", 1)
+    return scenario_from_toml(_text_of(spec), variant, default_name=Path(spec).stem)
+
+
+def _text_of(spec: str) -> str:
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return path.read_text()
+        except OSError as exc:
+            raise ScenarioError(f"cannot read {spec}: {exc.strerror}") from None
+    return _builtin_text(spec)
+
+
+def _parse(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{origin}: {exc}") from None
+
+
+# ------------------------------------------------------------------------- TOML
+
+
+def scenario_from_toml(text: str, variant: str | None = None, default_name: str = "") -> Scenario:
+    """Build a scenario from TOML text, with one of its variants merged in."""
+    table = _parse(text, default_name or "scenario")
+    found = table.pop("variants", {})
+    name = str(table.get("name", default_name or "custom"))
+    if variant is not None:
+        if variant not in found:
+            known = ", ".join(found) or "none"
+            raise ScenarioError(f"{name} has no variant {variant!r} (variants: {known})")
+        table = _merge(table, found[variant])
+        table["name"] = f"{name}:{variant}"
+    return scenario_from_dict(table)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def scenario_from_dict(table: dict[str, Any]) -> Scenario:
+    """Build a scenario from the parsed TOML table (see the module docstring)."""
+    table = dict(table)
+    path = table.pop("path", {})
+    a = table.pop("a", {})
+    b = table.pop("b", {})
+    _check_keys(table, {f.name for f in fields(Scenario)} - {"a", "b", "a_to_b", "b_to_a"}, "")
+    base = {k: v for k, v in path.items() if k not in ("a_to_b", "b_to_a")}
+    a_to_b = _link({**base, **path.get("a_to_b", {})}, "path.a_to_b")
+    b_to_a = _link({**base, **path.get("b_to_a", {})}, "path.b_to_a")
+    try:
+        return Scenario(
+            **table,
+            a=_endpoint(a, "a", True, a_to_b.mtu),
+            b=_endpoint(b, "b", False, b_to_a.mtu),
+            a_to_b=a_to_b,
+            b_to_a=b_to_a,
+        )
+    except TypeError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        place = f" in [{where}]" if where else ""
+        raise ScenarioError(
+            f"unknown key {unknown[0]!r}{place} (known: {', '.join(sorted(allowed))})"
+        )
+
+
+def _link(table: dict[str, Any], where: str) -> LinkConfig:
+    table = dict(table)
+    rules = tuple(_rule(r, where) for r in table.pop("rules", []))
+    _check_keys(table, {f.name for f in fields(LinkConfig)} - {"rules"}, where)
+    return LinkConfig(**table, rules=rules)
+
+
+def _rule(table: dict[str, Any], where: str) -> Rule:
+    _check_keys(table, {"action", "match", "nth", "extra"}, f"{where}.rules")
+    nth = table.get("nth", 1)
+    try:
+        return Rule(
+            action=table.get("action", "drop"),
+            match=table.get("match", "any"),
+            nth=tuple(nth) if isinstance(nth, list) else (int(nth),),
+            extra=float(table.get("extra", 0.0)),
+        )
+    except ValueError as exc:
+        raise ScenarioError(f"{where}.rules: {exc}") from None
+
+
+def _endpoint(table: dict[str, Any], side: str, connect: bool, mtu: int) -> EndpointSpec:
+    table = dict(table)
+    calls = _calls(table.pop("calls", []), side)
+    connect = bool(table.pop("connect", connect))
+    connect_at = float(table.pop("connect_at", 0.0))
+    tcp_keys = {f.name for f in fields(TcpConfig)}
+    udp_keys = {f.name for f in fields(UdpConfig)}
+    _check_keys(table, tcp_keys | udp_keys | {"calls", "connect", "connect_at"}, side)
+    tcp = TcpConfig(**{k: v for k, v in table.items() if k in tcp_keys})
+    tcp = replace(tcp, mss=min(tcp.mss, mtu - 40))
+    udp = UdpConfig(**{k: v for k, v in table.items() if k in udp_keys})
+    return EndpointSpec(calls, connect, connect_at, tcp, udp)
+
+
+def _calls(items: list[dict[str, Any]], side: str) -> tuple[Call, ...]:
+    calls: list[Call] = []
+    offset = 0  # stream offset, so that generated data continues the pattern
+    for item in items:
+        item = dict(item)
+        repeat = int(item.pop("repeat", 1))
+        interval = float(item.pop("interval", 0.0))
+        _check_keys(item, {f.name for f in fields(Call)} - {"op"} | {"call"}, f"{side}.calls")
+        op = str(item.pop("call", ""))
+        text = item.pop("data", None)
+        for i in range(repeat):
+            at = item.get("at")
+            if at is not None:
+                at = float(at) + i * interval
+            elif i > 0 and interval:
+                calls.append(Call("sleep", seconds=interval))
+            if text is not None:
+                data = str(text).encode()
+            elif op in ("send", "sendto"):
+                data = pattern(int(item.get("size", 0)), offset)
+            else:
+                data = b""
+            offset += len(data)
+            fixed = {k: v for k, v in item.items() if k != "at"}
+            calls.append(Call(op, at, data, **fixed))
+    return tuple(calls)

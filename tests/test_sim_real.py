@@ -1,0 +1,68 @@
+"""The real kernel as the oracle: the hello-world scenarios replayed on loopback sockets.
+
+Each built-in hello-world variant's calls are run by real client and server threads on
+127.0.0.1 with the same timings; the server's recv() results must equal the simulator's.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from headerkit.sim import Call, load_scenario, simulate, variants
+
+
+def _run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes]) -> None:
+    start = time.monotonic()
+    try:
+        for call in calls:
+            if call.at is not None:
+                time.sleep(max(0.0, start + call.at - time.monotonic()))
+            if call.op == "send":
+                sock.sendall(call.data)
+            elif call.op == "sleep":
+                time.sleep(call.seconds)
+            elif call.op == "recv":
+                flags = socket.MSG_WAITALL if call.waitall else 0
+                while True:
+                    data = sock.recv(call.size, flags)
+                    results.append(data)
+                    if not call.loop or not data:
+                        break
+            elif call.op == "shutdown":
+                sock.shutdown(socket.SHUT_WR)
+            elif call.op == "close":
+                sock.close()
+    except (ConnectionResetError, BrokenPipeError):
+        pass  # as the simulator shows: the peer closed early and reset
+    finally:
+        sock.close()
+
+
+def real_recvs(scenario_name: str) -> list[bytes]:
+    """Run the scenario's calls over real sockets; what the server's recv() calls returned."""
+    scenario = load_scenario(scenario_name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    server, _ = listener.accept()
+    listener.close()
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(target=_run_calls, args=(client, scenario.a.calls, [])),
+        threading.Thread(target=_run_calls, args=(server, scenario.b.calls, results)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return results
+
+
+@pytest.mark.parametrize("variant", [None, *variants("hello-world")])
+def test_hello_world_matches_the_kernel(variant: str | None) -> None:
+    name = "hello-world" if variant is None else f"hello-world:{variant}"
+    simulated = simulate(load_scenario(name)).streams[1].recvs
+    assert real_recvs(name) == simulated
