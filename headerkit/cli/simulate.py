@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from headerkit.sim import ScenarioError, builtin_names, load_scenario, simulate, variants
+from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
 from headerkit.sim.trace import summary, timeline
 
 
@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="verbose timeline: also each arrival with the receiver's buffer, and blocked calls",
     )
     parser.add_argument("--summary", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw flow control (TCP: buffer, rwnd, cwnd, in flight) and the send()/recv() "
+        "boundaries of the a -> b direction to PNG",
+    )
     parser.set_defaults(run=run)
 
 
@@ -65,4 +71,23 @@ def run(args: argparse.Namespace) -> int:
 
         count = write_pcap(result, args.pcap)
         print(f"wrote {count} packets to {args.pcap} (captured at {scenario.capture})")
+    if args.plot:
+        _plot(result, args.plot)
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _plot(result: Result, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from headerkit.plots import flow_control, simulation_boundaries
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), height_ratios=(3, 2))
+    flow_control(result, ax=top)
+    simulation_boundaries(result, ax=bottom)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

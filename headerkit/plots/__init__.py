@@ -1,5 +1,6 @@
 """Pictures where a picture says more than a table (matplotlib)."""
 
 from headerkit.plots.anatomy import header_anatomy
+from headerkit.plots.simulation import boundaries, flow_control, simulation_boundaries
 
-__all__ = ["header_anatomy"]
+__all__ = ["boundaries", "flow_control", "header_anatomy", "simulation_boundaries"]

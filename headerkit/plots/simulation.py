@@ -1,0 +1,134 @@
+"""Pictures of a simulation: flow control over time, and send() boundaries against recv()."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from headerkit.sim.engine import Result
+from headerkit.sim.segment import Segment
+from headerkit.sim.trace import Kind
+
+
+def flow_control(result: Result, sender: int = 0, ax: Any = None) -> Any:
+    """Receive-buffer occupancy, rwnd, cwnd and bytes in flight over time for one direction.
+
+    Zero-window segments from the receiver are marked with red crosses, the sender's
+    zero-window probes with orange triangles.  Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    receiver = 1 - sender
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.5))
+    flight: list[tuple[float, int]] = []
+    cwnd: list[tuple[float, int]] = []
+    rwnd: list[tuple[float, int]] = []
+    buffered: list[tuple[float, int]] = []
+    zero_windows: list[float] = []
+    probes: list[float] = []
+    for e in result.entries:
+        t = e.time / 1e9
+        if e.kind is Kind.SEND and isinstance(e.packet, Segment):
+            if e.side == sender and e.view:
+                flight.append((t, e.view[0]))
+                cwnd.append((t, e.view[1]))
+                rwnd.append((t, e.view[2]))
+                if "zero_window_probe" in e.packet.labels:
+                    probes.append(t)
+            elif e.side == receiver:
+                if e.view:
+                    buffered.append((t, e.view[4]))
+                if "zero_window" in e.packet.labels:
+                    zero_windows.append(t)
+        elif e.kind is Kind.ARRIVE and e.side == receiver and e.view:
+            buffered.append((t, e.view[0]))
+    for series, label, style in (
+        (buffered, "receive buffer used", {"color": "tab:blue", "lw": 2}),
+        (rwnd, "rwnd (sender's view)", {"color": "tab:green"}),
+        (cwnd, "cwnd", {"color": "tab:purple", "ls": "--"}),
+        (flight, "bytes in flight", {"color": "tab:gray"}),
+    ):
+        if series:
+            xs, ys = zip(*series, strict=True)
+            ax.step(xs, ys, where="post", label=label, **style)
+    if zero_windows:
+        ax.plot(zero_windows, [0] * len(zero_windows), "x", color="red", ms=9, label="zero window")
+    if probes:
+        ax.plot(probes, [0] * len(probes), "^", color="orange", ms=8, label="zero-window probe")
+    tops = [v for series in (buffered, rwnd, flight) for _, v in series]
+    if tops and cwnd and max(v for _, v in cwnd) > 2 * max(tops):
+        ax.set_ylim(0, 1.6 * max(tops))  # cwnd far above the window runs off the top
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("bytes")
+    ax.set_title(f"Flow control, {'ab'[sender]} → {'ab'[receiver]}: {result.scenario.name}")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def boundaries(
+    sends: Sequence[bytes],
+    recvs: Sequence[bytes],
+    segments: Sequence[int] = (),
+    ax: Any = None,
+    title: str = "send() boundaries against recv() chunks",
+) -> Any:
+    """The lesson in one image: ``send()`` calls as one bar of byte ranges, ``recv()``
+    chunks as another, aligned on the byte stream, with the segments' payloads between."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 2.8))
+    rows = [("send()", list(sends), "tab:blue", 2.0)]
+    if segments:
+        rows.append(("segments", [b"\0" * n for n in segments], "tab:gray", 1.0))
+    rows.append(("recv()", [r for r in recvs if r], "tab:orange", 0.0))
+    for label, chunks, color, y in rows:
+        at = 0
+        for i, chunk in enumerate(chunks):
+            ax.broken_barh(
+                [(at, len(chunk))],
+                (y, 0.8),
+                facecolors=color,
+                edgecolors="black",
+                alpha=0.35 + 0.3 * (i % 2),
+            )
+            if label != "segments" and len(chunk) <= 16:
+                ax.text(
+                    at + len(chunk) / 2,
+                    y + 0.4,
+                    chunk.decode("latin-1"),
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                )
+            at += len(chunk)
+        ax.text(-0.5, y + 0.4, label, ha="right", va="center", fontsize=10)
+    total = max(sum(len(s) for s in sends), sum(len(r) for r in recvs), 1)
+    ax.set_xlim(-0.2 * total, total * 1.02)
+    ax.set_ylim(-0.3, 3.1)
+    ax.set_yticks([])
+    ax.set_xlabel("byte offset in the stream")
+    ax.set_title(title)
+    return ax
+
+
+def simulation_boundaries(result: Result, sender: int = 0, ax: Any = None) -> Any:
+    """:func:`boundaries` for one direction of a simulation, segments included."""
+    receiver = 1 - sender
+    segments = [
+        len(e.packet.payload)
+        for e in result.entries
+        if e.kind is Kind.SEND
+        and e.side == sender
+        and isinstance(e.packet, Segment)
+        and e.packet.payload
+        and "retransmission" not in e.packet.labels
+    ]
+    return boundaries(
+        result.streams[sender].sends,
+        result.streams[receiver].recvs,
+        segments,
+        ax,
+        f"{result.scenario.name}: send() boundaries against recv() chunks",
+    )

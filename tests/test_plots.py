@@ -1,0 +1,89 @@
+"""The pictures, drawn from real data, checked by their artists and saved as PNGs to look at
+(in build/plots/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.patches import Rectangle
+
+from headerkit import craft
+from headerkit.cli import main
+from headerkit.plots import boundaries, flow_control, header_anatomy, simulation_boundaries
+from headerkit.schemas.tcp import TCP_LAYOUT
+from headerkit.schemas.udp import UDP_LAYOUT
+from headerkit.sim import load_scenario, simulate
+from headerkit.sim.segment import Segment
+from headerkit.sim.trace import Kind
+from tests.conftest import ROOT
+
+OUT = ROOT / "build" / "plots"
+
+
+def save(ax: object, name: str) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    ax.figure.savefig(path, dpi=80, bbox_inches="tight")  # type: ignore[attr-defined]
+    plt.close(ax.figure)  # type: ignore[attr-defined]
+    assert path.stat().st_size > 5000
+    return path
+
+
+def test_tcp_anatomy_has_a_box_per_field_and_one_for_options() -> None:
+    seg = craft.tcp(
+        sport=40000, dport=80, flags="SA", mss=1460, wscale=7, sack_perm=True, timestamps=(1, 0)
+    )
+    ax = header_anatomy(seg.packet)
+    boxes = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(boxes) == len(TCP_LAYOUT.bits) + 1
+    texts = [t.get_text() for t in ax.texts]
+    assert "Source Port\n40000" in texts and any("[SYN, ACK]" in t for t in texts)
+    assert any("mss 1460" in t for t in texts)
+    assert sum(1 for t in texts if len(t) == 11 and t.count(" ") == 3) == 10  # 40 bytes, 4 a row
+    save(ax, "anatomy-tcp.png")
+
+
+def test_udp_anatomy() -> None:
+    ax = header_anatomy(craft.udp(sport=53, dport=5353, payload=b"x").packet, "udp")
+    assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == len(UDP_LAYOUT.bits)
+    save(ax, "anatomy-udp.png")
+    with pytest.raises(ValueError, match="no TCP header"):
+        header_anatomy(craft.udp(sport=1, dport=2).packet, "tcp")
+
+
+def test_flow_control_marks_every_zero_window_and_probe() -> None:
+    result = simulate(load_scenario("zero-window"))
+    ax = flow_control(result)
+    sent = [
+        e.packet for e in result.entries if e.kind is Kind.SEND and isinstance(e.packet, Segment)
+    ]
+    zero = sum("zero_window" in p.labels for p in sent)
+    probes = sum("zero_window_probe" in p.labels for p in sent)
+    assert zero > 0 and probes > 0
+    markers = {line.get_label(): len(line.get_xdata()) for line in ax.lines}
+    assert markers["zero window"] == zero and markers["zero-window probe"] == probes
+    save(ax, "flow-control-zero-window.png")
+
+
+def test_boundaries_draw_a_bar_per_send_segment_and_recv() -> None:
+    result = simulate(load_scenario("hello-world:slow-reader"))
+    ax = simulation_boundaries(result)
+    bars = [len(c.get_paths()) for c in ax.collections]
+    assert bars == [1, 1, 1, 1, 1, 1, 1]  # Hello, World | two segments | Hell, oWor, ld
+    assert {t.get_text() for t in ax.texts} >= {"Hello", "World", "Hell", "oWor", "ld"}
+    save(ax, "boundaries-slow-reader.png")
+    ax = boundaries([b"Hello", b"World"], [b"HelloWorld"])
+    assert len(ax.collections) == 3
+    plt.close(ax.figure)
+
+
+def test_simulate_cli_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "zw.png"
+    assert main(["simulate", "zero-window", "--summary", "--plot", str(out)]) == 0
+    assert out.stat().st_size > 20000 and f"wrote {out}" in capsys.readouterr().out
