@@ -1,0 +1,50 @@
+"""headerkit.dask: partitions per file and per byte range give the pandas result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import itertools
+
+import distributed
+import pandas as pd
+import pytest
+
+from headerkit import craft, read_table
+from headerkit.captures import PcapWriter
+from headerkit.dask import partitions, read_pcaps
+from headerkit.linktypes import LinkType
+
+
+@pytest.fixture
+def captures(tmp_path: Path) -> list[Path]:
+    paths = []
+    for n, count in enumerate((300, 40)):
+        path = tmp_path / f"c{n}.pcap"
+        with PcapWriter(path, LinkType.RAW) as w:
+            for i in range(count):
+                pkt = craft.tcp(
+                    sport=1000 + i, dport=80, seq=i * 7, flags="PA", payload=bytes(i % 50)
+                )
+                w.write(pkt.data, timestamp_ns=10**18 + i)
+        paths.append(path)
+    return paths
+
+
+def test_byte_ranges_split_at_record_boundaries(captures: list[Path]) -> None:
+    parts = partitions(str(captures[0]), size=4000)
+    assert len(parts) > 3
+    assert parts[0].start == 24 and parts[-1].stop == captures[0].stat().st_size
+    assert all(a.stop == b.start for a, b in itertools.pairwise(parts))
+    assert parts[0].first == 1 and all(a.first < b.first for a, b in itertools.pairwise(parts))
+
+
+def test_dask_on_a_local_cluster_equals_pandas(captures: list[Path], tmp_path: Path) -> None:
+    expected = pd.concat([read_table(p) for p in captures], ignore_index=True)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False)
+    with cluster, distributed.Client(cluster):
+        ddf = read_pcaps(str(tmp_path / "c*.pcap"), partition_bytes=4000)
+        assert ddf.npartitions > 3
+        got = ddf.compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.groupby("tcp.dstport").size().to_dict() == {80: 340}
