@@ -93,4 +93,6 @@ def read_pcaps(
     meta = to_pandas(schema(fields).empty_table())
     # keep headerkit's dtypes (list columns stay lists, not strings)
     with dask.config.set({"dataframe.convert-string": False}):
-        return dd.from_map(read_part, parts, fields=fields, meta=meta, enforce_metadata=False)
+        return dd.from_map(  # type: ignore[no-untyped-call]
+            read_part, parts, fields=fields, meta=meta, enforce_metadata=False
+        )
