@@ -149,7 +149,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "parquet" and not args.output:
         print("headerkit: --format parquet needs -o FILE", file=sys.stderr)
         return 2
-    capture = decode_capture(args.file, strict=args.strict)
+    try:
+        capture = decode_capture(args.file, strict=args.strict)
+    except (DecodeError, OSError) as err:
+        print(f"headerkit: {err}", file=sys.stderr)
+        return 1
     packets: Iterator[Packet] = iter(capture)
     progress = None
     if not args.no_progress and sys.stderr.isatty() and os.path.getsize(args.file) > 8 << 20:
