@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from headerkit import craft
+from headerkit.bridge import from_scapy, to_scapy
 from headerkit.build import build
 from headerkit.checksum import ChecksumStatus
 from headerkit.decode import Packet, decode
@@ -65,8 +67,11 @@ __all__ = [
     "UnknownLink",
     "Vlan",
     "build",
+    "craft",
     "decode",
     "decode_capture",
+    "from_scapy",
     "read_table",
+    "to_scapy",
     "tshark_fields",
 ]

@@ -12,7 +12,6 @@ A TOML spec describes several packets at once (see :func:`parse_spec`).
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import time
@@ -28,6 +27,8 @@ from headerkit.errors import HeaderkitError
 from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.linktypes import LinkType
 from headerkit.schemas import tcp as t
+from headerkit.schemas.ipv4 import IPV4_LAYOUT
+from headerkit.schemas.ipv6 import IPV6_LAYOUT
 
 # tcpdump's one-letter flag names, and tshark's names
 FLAG_LETTERS = {
@@ -119,10 +120,10 @@ def _ip(
         ip = IPv6(next_header=protocol, hop_limit=ttl, src=src, dst=dst)
     else:
         ip = IPv4(protocol=protocol, ttl=ttl, identification=ip_id, src=src, dst=dst)
-    names = {f.name for f in dataclasses.fields(ip)} - {"checksum_status", "extensions"}
+    names = IPV6_LAYOUT.names if isinstance(ip, IPv6) else [*IPV4_LAYOUT.names, "options"]
     for name, value in (fields or {}).items():
         if name not in names:
-            raise ValueError(f"{type(ip).__name__} has no field {name!r}; fields: {sorted(names)}")
+            raise ValueError(f"{type(ip).__name__} has no field {name!r}; fields: {names}")
         setattr(ip, name, value)
     return ip
 

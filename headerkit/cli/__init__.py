@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from headerkit.cli import decode, simulate
+from headerkit.cli import capture, craft, decode, experiment, simulate
 
-SUBCOMMANDS = (decode, simulate)
+SUBCOMMANDS = (decode, simulate, craft, capture, experiment)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,7 +65,8 @@ def _ip_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="set any IP header field: tos, flags, total_length, checksum, traffic_class, ...",
+        help="set any IP header field: tos, flags, total_length, checksum, traffic_class, "
+        "options (in hex), ...",
     )
     g = p.add_argument_group("ports")
     g.add_argument("--sport", type=_int, default=40000, help="source port (40000)")
@@ -103,13 +104,14 @@ def _payload_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--payload-hex", help="payload in hex")
 
 
-def _ip_fields(pairs: Sequence[str]) -> dict[str, int]:
-    fields = {}
+def _ip_fields(pairs: Sequence[str]) -> dict[str, int | bytes]:
+    fields: dict[str, int | bytes] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
             raise ValueError(f"--ip takes FIELD=VALUE, not {pair!r}")
-        fields[name.strip()] = int(value, 0)
+        name = name.strip()
+        fields[name] = bytes.fromhex(value) if name == "options" else int(value, 0)
     return fields
 
 
