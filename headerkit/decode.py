@@ -81,6 +81,8 @@ _PPP_ETHERTYPES = {
     link_schema.PPP_IPV6: link_schema.ETHERTYPE_IPV6,
 }
 
+OFFLOAD = "checksum offload, filled in later by the NIC (never, on loopback)"
+
 PROTO_TCP = 6
 PROTO_UDP = 17
 
@@ -585,7 +587,23 @@ class _Decoder:
     ) -> ChecksumStatus:
         if fragment or end > self.cap_end:
             return ChecksumStatus.UNVERIFIED
-        return _verify(self.buf, off, end, src, dst, PROTO_TCP, end - off)
+        return self.verify(off, end, src, dst, PROTO_TCP, off + 16)
+
+    def verify(
+        self, off: int, end: int, src: bytes, dst: bytes, proto: int, field: int
+    ) -> ChecksumStatus:
+        """The transport checksum over ``buf[off:end]`` and its pseudo-header.
+
+        A sum that holds only the pseudo-header (what checksum offload leaves, and what
+        Linux puts on loopback) is still BAD, as tshark says, and gets a note saying why.
+        """
+        initial = pseudo_header_sum(src, dst, proto, end - off)
+        if internet_checksum(memoryview(self.buf)[off:end], initial) == 0:
+            return ChecksumStatus.GOOD
+        if int.from_bytes(self.buf[field : field + 2], "big") == initial % 0xFFFF:
+            name = "TCP" if proto == PROTO_TCP else "UDP"
+            self.pkt.notes.append(f"{name} checksum is the pseudo-header sum only: {OFFLOAD}")
+        return ChecksumStatus.BAD
 
     def udp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
         cap = min(self.cap_end, end)
@@ -620,17 +638,7 @@ class _Decoder:
         elif fragment or off + length > self.cap_end:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:
-            dgram.checksum_status = _verify(
-                self.buf, off, off + length, src, dst, PROTO_UDP, length
-            )
-
-
-def _verify(
-    buf: bytes, off: int, end: int, src: bytes, dst: bytes, proto: int, length: int
-) -> ChecksumStatus:
-    initial = pseudo_header_sum(src, dst, proto, length)
-    ok = internet_checksum(memoryview(buf)[off:end], initial) == 0
-    return ChecksumStatus.GOOD if ok else ChecksumStatus.BAD
+            dgram.checksum_status = self.verify(off, off + length, src, dst, PROTO_UDP, off + 6)
 
 
 def _keep(layer: Layer, names: list[str]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from headerkit.checksum import ChecksumStatus
-from headerkit.decode import Packet
+from headerkit.decode import OFFLOAD, Packet
 from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import tcp as t
 
@@ -88,17 +88,21 @@ def summary_line(pkt: Packet, t0_ns: int | None = None) -> str:
 
 def _marks(pkt: Packet) -> str:
     marks = []
+    offloaded = any(OFFLOAD in n for n in pkt.notes)
     for layer in pkt.layers:
         status = getattr(layer, "checksum_status", None)
         if status is ChecksumStatus.BAD:
-            marks.append(f"[bad {layer.name} checksum]")
+            partial = offloaded and layer.name in ("tcp", "udp")
+            marks.append(
+                "[partial checksum: offload]" if partial else f"[bad {layer.name} checksum]"
+            )
     if pkt.malformed:
         marks.append("[MALFORMED]")
     elif pkt.short:
         marks.append("[truncated]")
     if pkt.problems:
         marks.append("; ".join(str(p) for p in pkt.problems))
-    marks.extend(f"({n})" for n in pkt.notes)
+    marks.extend(f"({n})" for n in pkt.notes if OFFLOAD not in n)
     return " ".join(marks)
 
 

@@ -291,3 +291,18 @@ def test_tso_zero_total_length_takes_the_frame_length() -> None:
     assert pkt.layer(IPv4).total_length == 0
     assert pkt.layer(IPv4).tso_length == len(raw) - 14
     assert pkt.tcp is not None and pkt.tcp.payload_length == 5
+
+
+def test_offloaded_checksum_is_bad_with_a_note_saying_why() -> None:
+    """Linux leaves only the pseudo-header sum in loopback segments (checksum offload)."""
+    from headerkit.checksum import pseudo_header_sum
+    from headerkit.decode import OFFLOAD
+    from headerkit.summary import summary_line
+
+    partial = pseudo_header_sum(bytes([192, 0, 2, 1]), bytes([198, 51, 100, 2]), 6, 25) % 0xFFFF
+    pkt = decode(tcp_packet(checksum=partial))
+    assert pkt.tcp is not None and pkt.tcp.checksum_status is ChecksumStatus.BAD
+    assert any(OFFLOAD in n for n in pkt.notes)
+    assert "[partial checksum: offload]" in summary_line(pkt)
+    other = decode(tcp_packet(checksum=partial ^ 1))
+    assert not other.notes and "[bad tcp checksum]" in summary_line(other)
