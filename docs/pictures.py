@@ -1,0 +1,36 @@
+"""Draw the README's pictures into docs/: ``python docs/pictures.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from headerkit import craft
+from headerkit.plots import flow_control, header_anatomy, simulation_boundaries
+from headerkit.sim import load_scenario, simulate
+
+HERE = Path(__file__).resolve().parent
+
+
+def save(ax: object, name: str) -> None:
+    fig = ax.figure  # type: ignore[attr-defined]
+    fig.savefig(HERE / name, dpi=80, bbox_inches="tight")
+    print(f"wrote docs/{name}")
+
+
+def main() -> None:
+    syn = craft.tcp(
+        sport=40000, dport=80, flags="SA", mss=1460, wscale=7, sack_perm=True, timestamps=(1, 0)
+    )
+    save(header_anatomy(syn.packet), "anatomy-tcp.png")
+    save(
+        simulation_boundaries(simulate(load_scenario("hello-world:slow-reader"))), "boundaries.png"
+    )
+    save(flow_control(simulate(load_scenario("zero-window"))), "flow-control.png")
+
+
+if __name__ == "__main__":
+    main()
