@@ -10,7 +10,7 @@ DEFAULT_CAPTURE ?= pcaps/tcp-hello-world-slow-reader.pcap
 FUZZ_TARGET ?= decode
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test setup lint fuzz
+.PHONY: run test setup lint fuzz notebooks
 
 setup: $(VENV)/.installed
 
@@ -24,8 +24,8 @@ run: setup
 	$(BIN)/headerkit decode $(DEFAULT_CAPTURE)
 
 lint: setup
-	$(BIN)/ruff check headerkit tests benchmarks fuzz
-	$(BIN)/ruff format --check headerkit tests benchmarks fuzz
+	$(BIN)/ruff check headerkit tests benchmarks fuzz docs notebooks
+	$(BIN)/ruff format --check headerkit tests benchmarks fuzz docs notebooks
 	$(BIN)/mypy headerkit
 
 test: lint
@@ -34,3 +34,7 @@ test: lint
 # coverage-guided fuzzing: make fuzz FUZZ_TARGET=capture FUZZ_SECONDS=600
 fuzz: setup
 	$(BIN)/python -m fuzz.run $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
+
+# rebuild notebooks/*.ipynb from notebooks/src/*.py and run them, saving the outputs
+notebooks: setup
+	$(BIN)/python notebooks/build.py
