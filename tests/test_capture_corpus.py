@@ -75,9 +75,11 @@ def test_pcapng_round_trip(path: Path | None) -> None:
 def test_pcap_round_trip(path: Path | None) -> None:
     path = require(path)
     records = records_of(path)
-    if len({r.linktype for r in records}) != 1 or records[0].linktype == CUSTOM_BLOCK:
-        pytest.skip("pcap holds one link type")
     out = io.BytesIO()
+    if len({r.linktype for r in records}) != 1 or records[0].linktype == CUSTOM_BLOCK:
+        with pytest.raises(ValueError, match="link type"):  # pcap holds one link type
+            write_capture(out, records, "pcap")
+        return
     assert write_capture(out, records, "pcap") == len(records)
     out.seek(0)
     # pcap has one interface and no comments

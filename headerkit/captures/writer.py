@@ -252,6 +252,8 @@ def write_capture(
             linktype = getattr(records, "linktype", None)
         if linktype is None:
             linktype = LinkType.ETHERNET if first is None else first.linktype
+        if linktype == CUSTOM_BLOCK:
+            raise ValueError("a pcapng Custom Block has no link type for pcap: write pcapng")
         with PcapWriter(target, linktype) as pcap:
             for record in iterator if first is None else itertools.chain((first,), iterator):
                 pcap.write(record)
