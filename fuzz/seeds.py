@@ -31,6 +31,10 @@ def crafted() -> list[bytes]:
 
 def write_seeds(target: str, corpus: Path) -> None:
     packets = crafted()
+    if target == "framing":
+        (corpus / "seed-lines").write_bytes(b"\x05\x03Hello\r\nWorld\r\n")
+        (corpus / "seed-prefix").write_bytes(b"\x01\x02\x00\x05Hello\x00\x05World")
+        return
     if target == "decode":
         raw_index = sorted(int(x) for x in [*LinkType, 147]).index(LinkType.RAW)
         for i, pkt in enumerate(packets):

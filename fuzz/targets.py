@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from headerkit.captures import read_capture
 from headerkit.decode import decode
-from headerkit.errors import CaptureFileError, HeaderkitError
+from headerkit.errors import CaptureFileError, FramingError, HeaderkitError
+from headerkit.framing import DelimiterFramer, LengthPrefixFramer
 from headerkit.linktypes import LinkType
 from headerkit.tshark import tshark_fields
 
@@ -50,7 +51,30 @@ def capture_target(data: bytes) -> None:
             pass
 
 
+def framing_target(data: bytes) -> None:
+    """A stream cut into chunks by its own bytes, fed to both framers with a small limit.
+
+    Only framing errors may escape, and a framer never holds more than its limit allows.
+    """
+    if len(data) < 2:
+        return
+    width = (1, 2, 4, 8)[data[0] % 4]
+    cut = max(1, data[1])
+    framers = [
+        DelimiterFramer(b"\r\n", max_length=64),
+        LengthPrefixFramer(width, "little" if data[0] & 4 else "big", bool(data[0] & 8), 64),
+    ]
+    for framer in framers:
+        with contextlib.suppress(FramingError):
+            for at in range(2, len(data), cut):
+                for message in framer.feed(data[at : at + cut]):
+                    assert len(message) <= 64
+                assert framer.bytes_pending <= 64 + 8
+            framer.close()
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "decode": decode_target,
     "capture": capture_target,
+    "framing": framing_target,
 }
