@@ -144,3 +144,34 @@ def test_parquet_output_round_trips_through_pandas(
 def test_parquet_needs_an_output_file(capture: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = run(capsys, "--format", "parquet", str(capture))
     assert status == 2 and "-o FILE" in err
+
+
+def test_flows_adds_stream_relative_numbers_and_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hs.pcap"
+    craft.write(
+        path,
+        [
+            craft.tcp(sport=40000, dport=80, seq=1000, flags="S", wscale=7),
+            craft.tcp(
+                src="10.0.0.2",
+                dst="10.0.0.1",
+                sport=80,
+                dport=40000,
+                seq=5000,
+                ack=1001,
+                flags="SA",
+                wscale=2,
+            ),
+            craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
+        ],
+    )
+    _, out, _ = run(capsys, "--flows", "--format", "jsonl", str(path))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["tcp.stream"] for r in rows] == [0, 0, 0]
+    assert [r["tcp.seq"] for r in rows] == [0, 0, 1] and rows[2]["tcp.ack"] == 1
+    assert "tcp.window_size_scalefactor" not in rows[0]
+    assert rows[2]["tcp.window_size_scalefactor"] == 128 and rows[2]["tcp.window_size"] == 12800
+    _, plain, _ = run(capsys, "--format", "jsonl", str(path))
+    assert "tcp.stream" not in plain

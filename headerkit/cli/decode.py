@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from headerkit.decode import Packet
 from headerkit.errors import DecodeError
+from headerkit.flows import annotate
 from headerkit.stream import decode_capture
 from headerkit.summary import field_tree, summary_line
 from headerkit.tshark import tshark_fields
@@ -47,11 +48,16 @@ CSV_FIELDS = (
     "ipv6.dst",
     "tcp.srcport",
     "tcp.dstport",
+    "tcp.stream",
+    "tcp.seq",
     "tcp.seq_raw",
+    "tcp.ack",
     "tcp.ack_raw",
     "tcp.hdr_len",
     "tcp.flags",
     "tcp.window_size_value",
+    "tcp.window_size",
+    "tcp.window_size_scalefactor",
     "tcp.checksum",
     "tcp.checksum.status",
     "tcp.urgent_pointer",
@@ -73,6 +79,29 @@ CSV_FIELDS = (
     "udp.length",
     "udp.checksum",
     "udp.checksum.status",
+    "udp.stream",
+    "tcp.analysis.flags",
+    *(
+        f"tcp.analysis.{flag}"
+        for flag in (
+            "retransmission",
+            "fast_retransmission",
+            "spurious_retransmission",
+            "out_of_order",
+            "lost_segment",
+            "ack_lost_segment",
+            "duplicate_ack",
+            "duplicate_ack_num",
+            "zero_window",
+            "zero_window_probe",
+            "zero_window_probe_ack",
+            "window_full",
+            "window_update",
+            "keep_alive",
+            "keep_alive_ack",
+            "reused_ports",
+        )
+    ),
     "malformed",
     "problems",
 )
@@ -104,14 +133,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="stop at the first malformed packet or file damage, with exit status 1",
     )
+    p.add_argument(
+        "--flows",
+        action="store_true",
+        help="add tshark's per-flow fields to jsonl/csv: tcp.stream, udp.stream, relative "
+        "tcp.seq/tcp.ack, tcp.window_size, tcp.window_size_scalefactor, tcp.analysis.*",
+    )
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.set_defaults(run=run)
 
 
-def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[Packet]:
+Annotated = tuple[Packet, dict[str, Any]]
+
+
+def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[Annotated]:
+    """The packets the options select, each with its flow fields (with ``--flows``).
+
+    Flows are numbered before the selection, as tshark numbers them.
+    """
     host = ipaddress.ip_address(args.host).compressed if args.host else None
     left = args.count
-    for pkt in packets:
+    pairs = annotate(packets) if args.flows else ((pkt, {}) for pkt in packets)
+    for pkt, extra in pairs:
         if left is not None and left <= 0:
             return
         if args.tcp and pkt.tcp is None:
@@ -128,7 +171,7 @@ def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[Pa
                 continue
         if left is not None:
             left -= 1
-        yield pkt
+        yield pkt, extra
 
 
 def _norm(addr: str | None) -> str | None:
@@ -162,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # damage is reported below, once
             if args.format == "parquet":
-                _write_parquet(selected(args, packets), args.output)
+                _write_parquet((pkt for pkt, _ in selected(args, packets)), args.output)
             elif args.output:
                 with open(args.output, "w", encoding="utf-8", newline="") as out:
                     _write(args, selected(args, packets), out)
@@ -179,18 +222,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(args: argparse.Namespace, packets: Iterator[Packet], out: TextIO) -> None:
+def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) -> None:
     if args.format == "jsonl":
-        for pkt in packets:
-            out.write(json.dumps(record(pkt), separators=(",", ":")) + "\n")
+        for pkt, extra in packets:
+            out.write(json.dumps(record(pkt) | extra, separators=(",", ":")) + "\n")
     elif args.format == "csv":
         writer = csv.DictWriter(out, CSV_FIELDS, extrasaction="ignore")
         writer.writeheader()
-        for pkt in packets:
-            writer.writerow({k: _cell(v) for k, v in record(pkt).items()})
+        for pkt, extra in packets:
+            writer.writerow({k: _cell(v) for k, v in (record(pkt) | extra).items()})
     else:
         t0: int | None = None
-        for pkt in packets:
+        for pkt, _ in packets:
             if t0 is None:
                 t0 = pkt.timestamp_ns
             out.write((field_tree(pkt) + "\n\n") if args.verbose else summary_line(pkt, t0) + "\n")
