@@ -9,7 +9,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 from headerkit import craft
-from headerkit.plots import flow_control, header_anatomy, simulation_boundaries
+from headerkit.plots import (
+    flow_control,
+    header_anatomy,
+    simulation_boundaries,
+    simulation_time_sequence,
+)
 from headerkit.sim import load_scenario, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +35,7 @@ def main() -> None:
         simulation_boundaries(simulate(load_scenario("hello-world:slow-reader"))), "boundaries.png"
     )
     save(flow_control(simulate(load_scenario("zero-window"))), "flow-control.png")
+    save(simulation_time_sequence(simulate(load_scenario("lossy"))), "time-sequence.png")
 
 
 if __name__ == "__main__":

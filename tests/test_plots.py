@@ -15,7 +15,15 @@ from matplotlib.patches import Rectangle
 
 from headerkit import craft
 from headerkit.cli import main
-from headerkit.plots import boundaries, flow_control, header_anatomy, simulation_boundaries
+from headerkit.plots import (
+    boundaries,
+    flow_control,
+    header_anatomy,
+    simulation_boundaries,
+    simulation_time_sequence,
+    time_sequence,
+)
+from headerkit.plots.timeseq import collect
 from headerkit.schemas.tcp import TCP_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
 from headerkit.sim import load_scenario, simulate
@@ -87,3 +95,49 @@ def test_simulate_cli_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = tmp_path / "zw.png"
     assert main(["simulate", "zero-window", "--summary", "--plot", str(out)]) == 0
     assert out.stat().st_size > 20000 and f"wrote {out}" in capsys.readouterr().out
+
+
+def test_time_sequence_marks_one_bar_per_retransmission() -> None:
+    result = simulate(load_scenario("lossy"))
+    sent = [e.packet for e in result.entries if e.kind is Kind.SEND and e.side == 0]
+    rexmits = sum(
+        isinstance(p, Segment) and bool({"retransmission", "fast_retransmission"} & set(p.labels))
+        for p in sent
+    )
+    ax = simulation_time_sequence(result, direction=0)
+    red = [c for c in ax.collections if c.get_label() == "retransmission"]
+    assert rexmits > 0 and len(red) == 1 and len(red[0].get_segments()) == rexmits
+    assert {line.get_label() for line in ax.lines} >= {"ACK", "window edge (ACK + rwnd)"}
+    save(ax, "time-sequence-lossy.png")
+
+
+def test_time_sequence_of_a_capture_and_zero_windows(tmp_path: Path) -> None:
+    from headerkit.sim.pcap import write_pcap
+    from headerkit.stream import decode_capture
+
+    path = tmp_path / "zw.pcap"
+    result = simulate(load_scenario("zero-window"))
+    write_pcap(result, path)
+    packets = list(decode_capture(path))
+    zero = sum(
+        "zero_window" in e.packet.labels
+        for e in result.entries
+        if e.kind is Kind.SEND and e.side == 1 and isinstance(e.packet, Segment)
+    )
+    d = collect(packets, 0, 0)
+    assert len(d.zero_windows) == zero > 0
+    ax = time_sequence(packets, 0)
+    assert any(line.get_label() == "zero window" for line in ax.lines)
+    save(ax, "time-sequence-zero-window.png")
+    with pytest.raises(ValueError, match="no segments"):
+        time_sequence(packets, 7)
+
+
+def test_plot_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ts.png"
+    capture = ROOT / "pcaps" / "tcp-hello-world-slow-reader.pcap"
+    assert main(["plot", str(capture), "--stream", "0", "-o", str(out)]) == 0
+    assert out.stat().st_size > 10000
+    assert main(["plot", str(capture), "--frame", "1", "-o", str(out)]) == 0
+    assert main(["plot", str(capture), "--frame", "99", "-o", str(out)]) == 1
+    assert "no frame 99" in capsys.readouterr().err
