@@ -104,6 +104,9 @@ class Packet:
     payload_end: int | None = None
     number: int | None = None
     timestamp_ns: int | None = None
+    ip: IPv4 | IPv6 | None = None  # the outermost IP header
+    tcp: TCP | None = None
+    udp: UDP | None = None
 
     @property
     def malformed(self) -> bool:
@@ -118,21 +121,6 @@ class Packet:
     def layer(self, kind: type[Layer]) -> Any:
         """The first layer of class ``kind``, or None."""
         return next((x for x in self.layers if isinstance(x, kind)), None)
-
-    @property
-    def ip(self) -> IPv4 | IPv6 | None:
-        """The outermost IP header."""
-        return next((x for x in self.layers if isinstance(x, IPv4 | IPv6)), None)
-
-    @property
-    def tcp(self) -> TCP | None:
-        layer: TCP | None = self.layer(TCP)
-        return layer
-
-    @property
-    def udp(self) -> UDP | None:
-        layer: UDP | None = self.layer(UDP)
-        return layer
 
     @property
     def transport(self) -> TCP | UDP | None:
@@ -376,7 +364,7 @@ class _Decoder:
 
     # ------------------------------------------------------------------ network layer
     def ipv4(self, off: int) -> None:
-        if self.ip_version(off) == link_schema.ETHERTYPE_IPV6:
+        if off < self.cap_end and self.buf[off] >> 4 == 6:
             self.ipv6(off)  # tshark hands a version-6 header to IPv6 whatever named it IPv4
             return
         if off + 20 <= self.cap_end:
@@ -386,6 +374,7 @@ class _Decoder:
         else:
             ip = IPv4(**_addresses(self.fixed(IPV4_LAYOUT, off, "ip")))
         self.pkt.layers.append(ip)
+        self.pkt.ip = self.pkt.ip or ip
         if ip.dst is None:
             return
         hlen = ip.ihl * 4  # type: ignore[operator]
@@ -441,6 +430,7 @@ class _Decoder:
         f = self.fixed(IPV6_LAYOUT, off, "ipv6")
         ip = IPv6(**_addresses(f))
         self.pkt.layers.append(ip)
+        self.pkt.ip = self.pkt.ip or ip
         if ip.dst is None:
             return
         src = self.buf[off + 8 : off + 24]
@@ -523,7 +513,8 @@ class _Decoder:
             have = cap - off
             partial = {k: v for k, v in partial.items() if have >= _TCP_PARTIAL_MIN.get(k, 0)}
             if partial:
-                self.pkt.layers.append(TCP(**partial))
+                self.pkt.tcp = TCP(**partial)
+                self.pkt.layers.append(self.pkt.tcp)
             missing = TCP_LAYOUT.names[len(partial)] if partial else "srcport"
             if off + 20 > end:
                 self.problem(
@@ -538,6 +529,7 @@ class _Decoder:
             return
         seg = TCP(*TCP_LAYOUT.unpack(self.buf, off))
         self.pkt.layers.append(seg)
+        self.pkt.tcp = seg
         hlen = seg.data_offset * 4  # type: ignore[operator]
         seg_len = end - off
         if not fragment:
@@ -609,11 +601,13 @@ class _Decoder:
         cap = min(self.cap_end, end)
         if off + 8 > cap:
             partial = UDP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
-            self.pkt.layers.append(UDP(**partial))
+            self.pkt.udp = UDP(**partial)
+            self.pkt.layers.append(self.pkt.udp)
             self.cut("udp", UDP_LAYOUT.names[len(partial)], off, 8)
             return
         dgram = UDP(*UDP_LAYOUT.unpack(self.buf, off))
         self.pkt.layers.append(dgram)
+        self.pkt.udp = dgram
         length: int = dgram.length  # type: ignore[assignment]
         avail = end - off
         if length == 0 and len(src) == 16:
