@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+import subprocess
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,3 +32,31 @@ def corpus() -> Path:
     if not (CORPUS / "pcaps").is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (it sits beside the checkout in CI)")
     return CORPUS
+
+
+def load_compare(corpus: Path) -> ModuleType:
+    """The corpus's compare.py, which scores a decoder against the tshark oracle."""
+    spec = importlib.util.spec_from_file_location("compare", corpus / "compare.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_tshark_reads_the_same(path: Path, blob: bytes) -> None:
+    """Write ``blob`` to ``path``: headerkit's reader and tshark's see the same records."""
+    from headerkit.captures import read_capture
+
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark not found (CI installs it)")
+    path.write_bytes(blob)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mine = [(len(r.data), r.wirelen) for r in read_capture(path)]
+    out = subprocess.run(
+        ["tshark", "-r", str(path), "-T", "fields", "-e", "frame.cap_len", "-e", "frame.len"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert mine == [(int(c), int(w)) for c, w in (line.split("\t") for line in out.splitlines())]

@@ -7,11 +7,9 @@ Every difference left is listed here with the reason tshark sees something heade
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +19,7 @@ from headerkit.cli.flows import write_tshark
 from headerkit.flows import FlowTable, annotate
 from headerkit.flows.analysis import ANALYSIS_FIELDS
 from headerkit.stream import decode_capture
+from tests.conftest import load_compare
 
 FIELDS = [
     "tcp.stream",
@@ -48,14 +47,6 @@ TIME_ROUNDING = {
 }
 
 
-def _compare(corpus: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compare", corpus / "compare.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _annotated(path: str) -> Iterator[dict[str, Any]]:
     # The oracle has absolute sequence numbers: leave the relative ones out.
     for pkt, fields in annotate(decode_capture(path), relative=False):
@@ -64,7 +55,7 @@ def _annotated(path: str) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def result(corpus: Path) -> dict[str, Any]:
-    res: dict[str, Any] = _compare(corpus).run(_annotated, corpus=str(corpus), fields=FIELDS)
+    res: dict[str, Any] = load_compare(corpus).run(_annotated, corpus=str(corpus), fields=FIELDS)
     return res
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from headerkit.captures.reader import CHUNK_SIZE, NS_PER_S, max_snaplen
 from headerkit.errors import CaptureFileError
 from headerkit.schemas import pcap
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix
+from tests.conftest import assert_tshark_reads_the_same
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 ORDERS: tuple[ByteOrder, ...] = ("little", "big")
@@ -380,16 +379,6 @@ def test_write_capture_takes_the_link_type_of_the_records(tmp_path: Path) -> Non
 # -- tshark, where installed, reads the crafted files the same --------------------------
 
 
-def tshark_lengths(path: Path) -> list[tuple[int, int]]:
-    out = subprocess.run(
-        ["tshark", "-r", str(path), "-T", "fields", "-e", "frame.cap_len", "-e", "frame.len"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return [(int(c), int(w)) for c, w in (line.split("\t") for line in out.splitlines())]
-
-
 # wiretap guesses among pcap variants from the first three records, so the damage comes later.
 GOOD = header() + record() * 3
 CRAFTED = {
@@ -407,14 +396,7 @@ CRAFTED = {
 
 @pytest.mark.parametrize("name", sorted(CRAFTED))
 def test_tshark_reads_the_same_records(name: str, tmp_path: Path) -> None:
-    if shutil.which("tshark") is None:
-        pytest.skip("tshark not found")
-    path = tmp_path / f"{name}.pcap"
-    path.write_bytes(CRAFTED[name])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mine = [(len(r.data), r.wirelen) for r in read_capture(path)]
-    assert mine == tshark_lengths(path)
+    assert_tshark_reads_the_same(tmp_path / f"{name}.pcap", CRAFTED[name])
 
 
 # -- the corpus: fast path against the schemas on real files -----------------------------

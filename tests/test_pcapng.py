@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from headerkit.captures.reader import (
 from headerkit.errors import CaptureFileError
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix
+from tests.conftest import assert_tshark_reads_the_same
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 ORDERS: tuple[ByteOrder, ...] = ("little", "big")
@@ -677,14 +676,7 @@ CRAFTED = {
 
 @pytest.mark.parametrize("name", sorted(CRAFTED))
 def test_tshark_reads_the_same_records(name: str, tmp_path: Path) -> None:
-    if shutil.which("tshark") is None:
-        pytest.skip("tshark not found")
-    path = tmp_path / f"{name}.pcapng"
-    path.write_bytes(CRAFTED[name])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mine = [(len(r.data), r.wirelen) for r in read_capture(path)]
-    assert mine == tshark_lengths(path)
+    assert_tshark_reads_the_same(tmp_path / f"{name}.pcapng", CRAFTED[name])
 
 
 # -- the corpus: fast path against the schemas on real files -----------------------------

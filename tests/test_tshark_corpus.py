@@ -7,19 +7,18 @@ decoding issue: at least 99.9 % of (packet, field) pairs and 99 % averaged per f
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from headerkit.stream import decode_capture
 from headerkit.tshark import tshark_fields
+from tests.conftest import load_compare
 
 # Files where compare.py's "outer layer" view cannot match tshark's own listing, each
 # checked by hand: tshark lists tunnelled Ethernet types in eth.type (GRE, VXLAN), and it
@@ -32,14 +31,6 @@ SCORER_ARTIFACTS = {
 }
 
 
-def _compare(corpus: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compare", corpus / "compare.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _decode(path: str) -> Iterator[dict[str, Any]]:
     for pkt in decode_capture(path):
         yield tshark_fields(pkt)
@@ -49,7 +40,9 @@ def _decode(path: str) -> Iterator[dict[str, Any]]:
 def result(corpus: Path) -> dict[str, Any]:
     # "malformed" in the oracle also counts application-layer dissectors; the header
     # decoder is judged on l234.malformed, which headerkit emits alongside.
-    res: dict[str, Any] = _compare(corpus).run(_decode, corpus=str(corpus), exclude=["malformed"])
+    res: dict[str, Any] = load_compare(corpus).run(
+        _decode, corpus=str(corpus), exclude=["malformed"]
+    )
     return res
 
 
@@ -116,7 +109,7 @@ def test_cli_jsonl_scores_the_same(corpus: Path) -> None:
         "pcapplusplus__pcapng-example.pcapng",
         "tcpdump__mptcp-v0.pcap",
     ]
-    compare = _compare(corpus)
+    compare = load_compare(corpus)
     cmd = f"{sys.executable} -m headerkit decode --format jsonl {{pcap}}"
     res = compare.run(
         compare.command_decoder(cmd), corpus=str(corpus), files=names, exclude=["malformed"]

@@ -12,21 +12,18 @@ in :mod:`headerkit.schemas.pcap` and :mod:`headerkit.schemas.pcapng`.
 from __future__ import annotations
 
 import itertools
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from math import gcd
-from types import TracebackType
-from typing import BinaryIO, Literal, Self
+from typing import BinaryIO, Literal
 
+from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, TruncatedError
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix, field_at
-
-Source = str | os.PathLike[str] | BinaryIO
 
 CHUNK_SIZE = 1 << 20
 NS_PER_S = 1_000_000_000
@@ -145,7 +142,7 @@ _RECORD = pcap_schema.RECORD
 _RECORD_PREFIX = {o: FixedPrefix(_RECORD[o]) for o in ("little", "big")}
 
 
-class CaptureReader:
+class CaptureReader(OwnedFile):
     """An iterator of the :class:`Record` s of a pcap or pcapng file, in file order.
 
     ``format`` is "pcap" or "pcapng"; ``interfaces`` lists the interfaces met so far
@@ -162,11 +159,7 @@ class CaptureReader:
         self.interfaces: list[Interface] = []
         self.damage: CaptureFileError | None = None
         self._number = 0
-        if isinstance(source, str | os.PathLike):
-            self._file: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed by close()
-            self._owned = True
-        else:
-            self._file, self._owned = source, False
+        super().__init__(source, "rb")
         self._window = _Window(self._file)
         self._window.refill(0, CHUNK_SIZE)
         magic = self._window.buf[:4]
@@ -195,19 +188,6 @@ class CaptureReader:
 
     def __next__(self) -> Record:
         return next(self._stream)
-
-    def close(self) -> None:
-        """Close the file if this reader opened it."""
-        if self._owned:
-            self._file.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _damage(self, field: str, offset: int, reason: str, *, truncated: bool = False) -> None:
         """Report damage: raise it if strict, else record it and warn."""

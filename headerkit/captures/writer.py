@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 from collections.abc import Iterable, Sequence
-from types import TracebackType
-from typing import BinaryIO, Literal, Self
+from typing import Literal
 
 import construct as cs
 
+from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.reader import (
     CUSTOM_BLOCK,
     MAX_SNAPLEN_STANDARD,
@@ -25,37 +24,11 @@ from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder
 
-Target = str | os.PathLike[str] | BinaryIO
+Target = Source
 
 # A Record keeps a Custom Block's data but not its enterprise number: such records are
 # written back under the PEN reserved for documentation (RFC 5612), as not to be copied.
 DOCUMENTATION_PEN = 32473
-
-
-class _Writer:
-    """An output file, opened here (and closed on :meth:`close`) when given as a path."""
-
-    def __init__(self, target: Target) -> None:
-        if isinstance(target, str | os.PathLike):
-            self._file: BinaryIO = open(target, "wb")  # noqa: SIM115 - closed by close()
-            self._owned = True
-        else:
-            self._file, self._owned = target, False
-
-    def close(self) -> None:
-        """Flush, and close the file if this writer opened it."""
-        if self._owned:
-            self._file.close()
-        else:
-            self._file.flush()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _fields(
@@ -81,7 +54,7 @@ def _check_length(data: bytes, linktype: int, snaplen: int) -> None:
         )
 
 
-class PcapWriter(_Writer):
+class PcapWriter(OwnedFile):
     """Write a classic pcap file with one link type (nanosecond timestamps by default)."""
 
     def __init__(
@@ -101,7 +74,7 @@ class PcapWriter(_Writer):
         header = pcap_schema.FILE_HEADER[byteorder].build(
             {"magic_number": magic, "snaplen": snaplen, "link_info": {"linktype": linktype}}
         )
-        super().__init__(target)
+        super().__init__(target, "wb")
         self._file.write(header)
 
     def write(
@@ -121,7 +94,7 @@ class PcapWriter(_Writer):
         self._file.write(self._record.build(fields))
 
 
-class PcapngWriter(_Writer):
+class PcapngWriter(OwnedFile):
     """Write a one-section pcapng file: an SHB, an IDB per interface, then EPBs.
 
     ``interfaces`` (Interface objects or bare link types) is read as records need it, so it
@@ -142,7 +115,7 @@ class PcapngWriter(_Writer):
         self._blocks = ng.BLOCKS[byteorder]
         self._tsoffset = ng.IF_TSOFFSET_VALUE[byteorder]
         self._clocks: list[tuple[int, int, int]] = []  # per IDB written: ns -> units
-        super().__init__(target)
+        super().__init__(target, "wb")
         options = [_option(ng.SHB_USERAPPL, b"headerkit"), _option(ng.OPT_ENDOFOPT, b"")]
         self._file.write(self._blocks[ng.SHB_TYPE].build({"body": {"options": options}}))
         self._describe(len(interfaces))

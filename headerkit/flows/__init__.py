@@ -16,8 +16,9 @@ from headerkit.flows.analysis import Analysis, SegmentAnalysis, TcpAnalyzer
 from headerkit.flows.follow import FollowedStream, StreamEvent, StreamFollower, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter, framer_factory
 from headerkit.flows.reassembly import Chunk, Event, Gap, Overlap, Reassembler, Refused
-from headerkit.flows.state import Connection, TcpState
+from headerkit.flows.state import Connection
 from headerkit.flows.table import Endpoint, Flow, FlowTable, Seen, Traffic, annotate
+from headerkit.tcp_states import TcpState
 
 __all__ = [
     "Analysis",

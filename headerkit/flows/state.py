@@ -26,22 +26,7 @@ from dataclasses import dataclass, field
 from headerkit.flows import seqnum
 from headerkit.flows.analysis import Analysis
 from headerkit.schemas import tcp as t
-
-
-class TcpState(enum.StrEnum):
-    """RFC 9293 connection states (section 3.3.2)."""
-
-    CLOSED = "CLOSED"
-    LISTEN = "LISTEN"
-    SYN_SENT = "SYN-SENT"
-    SYN_RECEIVED = "SYN-RECEIVED"
-    ESTABLISHED = "ESTABLISHED"
-    FIN_WAIT_1 = "FIN-WAIT-1"
-    FIN_WAIT_2 = "FIN-WAIT-2"
-    CLOSE_WAIT = "CLOSE-WAIT"
-    CLOSING = "CLOSING"
-    LAST_ACK = "LAST-ACK"
-    TIME_WAIT = "TIME-WAIT"
+from headerkit.tcp_states import TcpState
 
 
 class _Zeek(enum.Enum):

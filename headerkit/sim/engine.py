@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from headerkit.sim.network import Link
 from headerkit.sim.scenario import Call, EndpointSpec, Scenario
 from headerkit.sim.segment import Datagram, Packet, Segment
-from headerkit.sim.states import State
 from headerkit.sim.tcp import NS, SocketError, TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpEndpoint
+from headerkit.tcp_states import TcpState as State
 
 ARRIVE, TIMER, APP = 0, 1, 2
 ADDRESSES = ("10.0.0.1", "10.0.0.2")

@@ -35,9 +35,9 @@ from headerkit.sim.states import (
     CAN_RECEIVE_DATA,
     SYNCHRONIZED,
     Event,
-    State,
     next_state,
 )
+from headerkit.tcp_states import TcpState as State
 
 NS = 1_000_000_000
 SENDING_STATES = frozenset(
