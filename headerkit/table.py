@@ -5,6 +5,10 @@ than one batch of decoded packets; the table itself is what is returned (``engin
 gives the ``pyarrow.Table``, the default a pandas DataFrame with nullable integer dtypes,
 booleans, categoricals for flag strings and link types, and list columns for option kinds
 and SACK edges).
+
+A capture file is read by the columnar decoder (:mod:`headerkit.columnar`), which decodes a
+chunk of records at a time with numpy; ``fast=False`` builds the same table from the
+per-packet decoder and :func:`row`, the definition the columnar decoder is tested against.
 """
 
 from __future__ import annotations
@@ -200,9 +204,26 @@ def _batch(columns: dict[str, list[Any]], sch: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=sch)
 
 
-def arrow_table(source: str | Path | BinaryIO, fields: Sequence[str] | None = None) -> pa.Table:
-    """The capture as a ``pyarrow.Table``."""
-    batches = list(record_batches(decode_capture(source), fields))
+def capture_batches(
+    source: str | Path | BinaryIO, fields: Sequence[str] | None = None, *, fast: bool = True
+) -> Iterator[pa.RecordBatch]:
+    """The table of a capture file as record batches of at most :data:`BATCH_ROWS` packets,
+    for streaming (to Parquet, say) in bounded memory.
+
+    ``fast=False`` decodes packet by packet: ``record_batches(decode_capture(source))``.
+    """
+    if not fast:
+        return record_batches(decode_capture(source), fields)
+    from headerkit.columnar import batches
+
+    return batches(source, fields)
+
+
+def arrow_table(
+    source: str | Path | BinaryIO, fields: Sequence[str] | None = None, *, fast: bool = True
+) -> pa.Table:
+    """The capture as a ``pyarrow.Table`` (``fast``: see :func:`capture_batches`)."""
+    batches = list(capture_batches(source, fields, fast=fast))
     return pa.Table.from_batches(batches, schema=schema(fields))
 
 
@@ -212,13 +233,15 @@ def read_table(
     *,
     engine: Literal["pandas", "arrow"] = "pandas",
     short_names: bool = False,
+    fast: bool = True,
 ) -> Any:
     """One row per packet, columns named as tshark names them (see :data:`COLUMNS`).
 
     ``fields`` picks columns; ``short_names`` renames them by :data:`ALIASES`;
-    ``engine="arrow"`` returns a ``pyarrow.Table`` instead of a pandas DataFrame.
+    ``engine="arrow"`` returns a ``pyarrow.Table`` instead of a pandas DataFrame;
+    ``fast=False`` decodes packet by packet (the same table, slower).
     """
-    table = arrow_table(source, fields)
+    table = arrow_table(source, fields, fast=fast)
     if short_names:
         table = table.rename_columns([ALIASES.get(n, n) for n in table.column_names])
     if engine == "arrow":
