@@ -175,3 +175,21 @@ def test_flows_adds_stream_relative_numbers_and_scale(
     assert rows[2]["tcp.window_size_scalefactor"] == 128 and rows[2]["tcp.window_size"] == 12800
     _, plain, _ = run(capsys, "--format", "jsonl", str(path))
     assert "tcp.stream" not in plain
+
+
+def test_parquet_of_a_whole_capture_equals_the_selected_path(
+    capture: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without selection the columnar decoder writes the file; with it, packet by packet."""
+    import pandas as pd
+
+    whole, picked = tmp_path / "whole.parquet", tmp_path / "picked.parquet"
+    assert run(capsys, "--format", "parquet", "-o", str(whole), str(capture))[0] == 0
+    assert (
+        run(capsys, "--format", "parquet", "--count", "5", "-o", str(picked), str(capture))[0] == 0
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(whole), pd.read_parquet(picked))
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(capture.read_bytes()[:-7])
+    status, _, err = run(capsys, "--format", "parquet", "-o", str(whole), str(cut))
+    assert status == 0 and "warning: pcap" in err and len(pd.read_parquet(whole)) == 4

@@ -192,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "parquet" and not args.output:
         print("headerkit: --format parquet needs -o FILE", file=sys.stderr)
         return 2
+    if args.format == "parquet" and not _selects(args):
+        return _parquet_columnar(args.file, args.output)
     try:
         capture = decode_capture(args.file, strict=args.strict)
     except (DecodeError, OSError) as err:
@@ -237,6 +239,33 @@ def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) 
             if t0 is None:
                 t0 = pkt.timestamp_ns
             out.write((field_tree(pkt) + "\n\n") if args.verbose else summary_line(pkt, t0) + "\n")
+
+
+def _selects(args: argparse.Namespace) -> bool:
+    """Whether any option picks packets, stops early or adds per-packet fields."""
+    return bool(args.tcp or args.udp or args.host or args.strict or args.flows) or any(
+        x is not None for x in (args.port, args.count)
+    )
+
+
+def _parquet_columnar(source: str, path: str) -> int:
+    """The whole capture to Parquet through the columnar decoder, a batch at a time."""
+    import pyarrow.parquet as pq
+
+    from headerkit.table import capture_batches, schema
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pq.ParquetWriter(path, schema()) as writer:
+                for batch in capture_batches(source):
+                    writer.write_batch(batch)
+    except (DecodeError, OSError) as err:
+        print(f"headerkit: {err}", file=sys.stderr)
+        return 1
+    for warning in caught:
+        print(f"headerkit: warning: {warning.message}", file=sys.stderr)
+    return 0
 
 
 def _write_parquet(packets: Iterator[Packet], path: str) -> None:
