@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 from headerkit import craft
@@ -34,6 +35,14 @@ def write_seeds(target: str, corpus: Path) -> None:
     if target == "framing":
         (corpus / "seed-lines").write_bytes(b"\x05\x03Hello\r\nWorld\r\n")
         (corpus / "seed-prefix").write_bytes(b"\x01\x02\x00\x05Hello\x00\x05World")
+        return
+    if target == "reassembly":
+        syn = struct.pack(">IHB", 1000, 0, 2)
+        hello = struct.pack(">IHB", 1001, 5, 0) + b"Hello"
+        world = struct.pack(">IHB", 1006, 5, 0) + b"World"
+        ack = struct.pack(">IHB", 1011, 0, 0x80)
+        (corpus / "seed-in-order").write_bytes(syn + hello + world + ack)
+        (corpus / "seed-out-of-order").write_bytes(syn + world + hello + hello)
         return
     if target == "decode":
         raw_index = sorted(int(x) for x in [*LinkType, 147]).index(LinkType.RAW)

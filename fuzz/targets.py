@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import warnings
 from collections.abc import Callable
 
 from headerkit.captures import read_capture
 from headerkit.decode import decode
 from headerkit.errors import CaptureFileError, FramingError, HeaderkitError
+from headerkit.flows import Reassembler
 from headerkit.framing import DelimiterFramer, LengthPrefixFramer
 from headerkit.linktypes import LinkType
 from headerkit.tshark import tshark_fields
@@ -73,8 +75,28 @@ def framing_target(data: bytes) -> None:
             framer.close()
 
 
+def reassembly_target(data: bytes) -> None:
+    """Segments read off the input (seq, length, flags, payload), with ACKs, into one
+    direction's reassembler: it never raises and never buffers past its limit."""
+    reassembler = Reassembler(max_buffer=256, history=64)
+    at, frame = 0, 0
+    while at + 7 <= len(data):
+        seq, size, flags = struct.unpack_from(">IHB", data, at)
+        at += 7
+        payload = data[at : at + min(size, 64)]
+        at += len(payload)
+        frame += 1
+        if flags & 0x80:
+            reassembler.ack(seq)
+        else:
+            reassembler.segment(seq, payload, frame=frame, syn=bool(flags & 2), fin=bool(flags & 1))
+        assert reassembler.buffered <= reassembler.max_buffer
+    reassembler.finish()
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "decode": decode_target,
     "capture": capture_target,
     "framing": framing_target,
+    "reassembly": reassembly_target,
 }

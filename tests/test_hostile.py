@@ -108,7 +108,7 @@ def test_work_is_linear_in_hostile_repetition(name: str, unit: bytes, linktype: 
 def test_bounded_fuzz_pass() -> None:
     """A short, bounded atheris run of each target finds nothing."""
     pytest.importorskip("atheris", reason="atheris is not installed")
-    for target in ("decode", "capture", "framing"):
+    for target in ("decode", "capture", "framing", "reassembly"):
         run = subprocess.run(
             [sys.executable, "-m", "fuzz.run", target, "--runs", "20000"],
             cwd=ROOT,
