@@ -13,6 +13,7 @@ per-packet decoder and :func:`row`, the definition the columnar decoder is teste
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -101,6 +102,37 @@ COLUMNS: dict[str, pa.DataType] = {
     "problems": pa.list_(_str),
 }
 
+ANALYSIS_FLAGS = (
+    "retransmission",
+    "fast_retransmission",
+    "spurious_retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "duplicate_ack",
+    "zero_window",
+    "zero_window_probe",
+    "zero_window_probe_ack",
+    "window_full",
+    "window_update",
+    "keep_alive",
+    "keep_alive_ack",
+    "reused_ports",
+)
+
+# The columns flow tracking adds (``read_table(..., flows=True)``), as tshark names them.
+FLOW_COLUMNS: dict[str, pa.DataType] = {
+    "tcp.stream": _u32,
+    "udp.stream": _u32,
+    "tcp.seq": _u32,
+    "tcp.ack": _u32,
+    "tcp.window_size": _u32,
+    "tcp.window_size_scalefactor": pa.int32(),
+    "tcp.analysis.flags": pa.bool_(),
+    **{f"tcp.analysis.{flag}": pa.bool_() for flag in ANALYSIS_FLAGS},
+    "tcp.analysis.duplicate_ack_num": _u32,
+}
+
 # Short names for interactive use: ``read_table(path, short_names=True)``.
 ALIASES = {
     "frame.number": "no",
@@ -130,6 +162,11 @@ ALIASES = {
     "udp.srcport": "usport",
     "udp.dstport": "udport",
     "udp.length": "ulen",
+    "tcp.stream": "stream",
+    "tcp.seq": "rseq",
+    "tcp.ack": "rack",
+    "tcp.window_size": "window",
+    "tcp.window_size_scalefactor": "scale",
 }
 
 # tshark's names of the flag bits, as boolean columns
@@ -227,21 +264,48 @@ def arrow_table(
     return pa.Table.from_batches(batches, schema=schema(fields))
 
 
+def flow_table(source: str | Path | BinaryIO) -> pa.Table:
+    """The :data:`FLOW_COLUMNS` of every packet: stream index, relative numbers, calculated
+    window, scale factor and analysis flags (flags are False on TCP segments without them,
+    null on other packets)."""
+    from headerkit.flows import annotate
+
+    columns: dict[str, list[Any]] = {name: [] for name in FLOW_COLUMNS}
+    for _, extra in annotate(decode_capture(source)):
+        tcp = "tcp.stream" in extra
+        for name in FLOW_COLUMNS:
+            default = False if tcp and FLOW_COLUMNS[name] == pa.bool_() else None
+            columns[name].append(extra.get(name, default))
+    sch = pa.schema([pa.field(n, t) for n, t in FLOW_COLUMNS.items()])
+    return pa.Table.from_pydict(columns, schema=sch)
+
+
 def read_table(
     source: str | Path | BinaryIO,
     fields: Sequence[str] | None = None,
     *,
+    flows: bool = False,
     engine: Literal["pandas", "arrow"] = "pandas",
     short_names: bool = False,
     fast: bool = True,
 ) -> Any:
     """One row per packet, columns named as tshark names them (see :data:`COLUMNS`).
 
-    ``fields`` picks columns; ``short_names`` renames them by :data:`ALIASES`;
-    ``engine="arrow"`` returns a ``pyarrow.Table`` instead of a pandas DataFrame;
-    ``fast=False`` decodes packet by packet (the same table, slower).
+    ``fields`` picks columns; ``flows=True`` adds :data:`FLOW_COLUMNS` (stream index,
+    relative numbers, calculated window, scale factor, ``tcp.analysis.*``);
+    ``short_names`` renames columns by :data:`ALIASES`; ``engine="arrow"`` returns a
+    ``pyarrow.Table`` instead of a pandas DataFrame; ``fast=False`` decodes packet by packet
+    (the same table, slower).
     """
+    if flows and not isinstance(source, str | Path):
+        source = io.BytesIO(source.read())  # read twice: once for headers, once for flows
     table = arrow_table(source, fields, fast=fast)
+    if flows:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        extra = flow_table(source)
+        for name in extra.column_names:
+            table = table.append_column(extra.schema.field(name), extra.column(name))
     if short_names:
         table = table.rename_columns([ALIASES.get(n, n) for n in table.column_names])
     if engine == "arrow":

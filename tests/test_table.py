@@ -74,3 +74,38 @@ def test_rows_equal_the_per_packet_decoder(corpus: Path) -> None:
                 if key == "tcp.options.tfo.cookie":
                     value = str(value)
                 assert got[key] == value, (path.name, pkt.number, key)
+
+
+def test_flows_add_stream_relative_numbers_window_and_analysis(tmp_path: Path) -> None:
+    path = tmp_path / "hs.pcap"
+    craft.write(
+        path,
+        [
+            craft.tcp(sport=40000, dport=80, seq=1000, flags="S", wscale=7),
+            craft.tcp(
+                src="10.0.0.2",
+                dst="10.0.0.1",
+                sport=80,
+                dport=40000,
+                seq=5000,
+                ack=1001,
+                flags="SA",
+                wscale=2,
+            ),
+            craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
+            craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
+            craft.udp(sport=53, dport=53),
+        ],
+    )
+    df = read_table(path, flows=True)
+    assert df["tcp.stream"].tolist()[:4] == [0, 0, 0, 0] and pd.isna(df["tcp.stream"].iloc[4])
+    assert df["udp.stream"].iloc[4] == 0
+    assert df["tcp.seq"].tolist()[:3] == [0, 0, 1]
+    assert (
+        df["tcp.window_size"].iloc[2] == 12800 and df["tcp.window_size_scalefactor"].iloc[2] == 128
+    )
+    assert df["tcp.analysis.duplicate_ack"].tolist()[:4] == [False, False, False, True]
+    assert pd.isna(df["tcp.analysis.duplicate_ack"].iloc[4])
+    with path.open("rb") as f:  # a file object is read once and used twice
+        assert read_table(f, flows=True, engine="arrow").num_rows == 5
+    assert "stream" in read_table(path, flows=True, short_names=True).columns
