@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from headerkit import craft
 from headerkit.bridge import from_scapy, to_scapy
 from headerkit.build import build
@@ -35,10 +37,19 @@ from headerkit.layers import (
 )
 from headerkit.linktypes import LinkType
 from headerkit.stream import decode_capture
-from headerkit.table import read_table
 from headerkit.tshark import tshark_fields
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``read_table`` is imported on first use: it brings pyarrow, which decoding does not need."""
+    if name == "read_table":
+        from headerkit.table import read_table
+
+        return read_table
+    raise AttributeError(f"module 'headerkit' has no attribute {name!r}")
+
 
 __all__ = [
     "TCP",
