@@ -21,7 +21,7 @@ from typing import Literal
 from headerkit.captures import Record, write_capture
 from headerkit.craft import CaptureFormat, format_for
 from headerkit.decode import Packet, decode
-from headerkit.framing import DelimiterFramer, Framer, LengthPrefixFramer
+from headerkit.framing import Framer, framer_factory
 
 __all__ = ["Call", "FrameKind", "Proto", "Run", "boundaries", "framer"]
 
@@ -34,7 +34,7 @@ _TIMEOUT = 10.0  # seconds any socket call may block before the run is abandoned
 
 def framer(kind: FrameKind) -> Framer:
     """The framer ``--frame`` names: newline-delimited lines or a 4-byte length prefix."""
-    return DelimiterFramer(b"\n") if kind == "lines" else LengthPrefixFramer()
+    return framer_factory(kind)()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ anywhere, in work linear in the bytes fed and never buffering much more than ``m
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Literal, TypeAlias
 
 from headerkit.errors import FramingError
@@ -331,3 +332,19 @@ class LengthPrefixFramer(Framer):
         if self._length is None:
             return f"length prefix incomplete ({len(self._buf)} of {self.width} bytes)"
         return f"length prefix announced {self._length} bytes of payload"
+
+
+_WIDTHS: dict[str, Literal[1, 2, 4, 8]] = {"1": 1, "2": 2, "4": 4, "8": 8}
+
+
+def framer_factory(spec: str) -> Callable[[], Framer]:
+    """``lines`` (``\\n``-delimited) or ``length:N`` (an N-byte big-endian length, N = 1, 2,
+    4 or 8; ``length`` alone is 4) as a function making a fresh framer."""
+    if spec == "lines":
+        return DelimiterFramer
+    kind, colon, width = spec.partition(":")
+    width = width if colon else "4"
+    size = _WIDTHS.get(width)
+    if kind == "length" and size is not None:
+        return lambda: LengthPrefixFramer(width=size)
+    raise ValueError(f"unknown framing {spec!r}: use 'lines' or 'length:N' with N in 1, 2, 4, 8")

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from headerkit.cli import follow as follow_cli
 from headerkit.flows.follow import follow
-from headerkit.flows.messages import FramingBreak, Message, MessageSplitter, framer_factory
+from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import Chunk, Event, Gap, Overlap, Reassembler, Refused
-from headerkit.framing import LengthPrefixFramer
+from headerkit.framing import LengthPrefixFramer, framer_factory
 from tests.test_flows import Talk
 
 E = TypeVar("E", Chunk, Gap, Overlap, Refused)
@@ -197,10 +197,15 @@ def test_a_framing_error_stops_that_direction() -> None:
     assert split.feed(Chunk(9, 9, b"\x01a", 2)) == []
 
 
-@pytest.mark.parametrize("spec", ["words", "length:3", "length"])
+@pytest.mark.parametrize("spec", ["words", "length:3", "length:"])
 def test_unknown_framings_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="unknown framing"):
         framer_factory(spec)
+
+
+def test_length_alone_means_a_four_byte_prefix() -> None:
+    framer = framer_factory("length")()
+    assert isinstance(framer, LengthPrefixFramer) and framer.width == 4
 
 
 def conversation() -> Talk:

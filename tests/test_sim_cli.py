@@ -52,3 +52,12 @@ def test_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["no-such-scenario"]) == 2
     assert run([]) == 2
     assert "no built-in scenario" in capsys.readouterr().err
+
+
+def test_frame_recovers_messages_from_recv_chunks(capsys: pytest.CaptureFixture[str]) -> None:
+    from headerkit.cli import main
+
+    assert main(["simulate", "hello-world:lines", "--summary", "--frame", "lines"]) == 0
+    out = capsys.readouterr().out
+    assert "recv() chunks:        4 + 4 + 4" in out
+    assert "framed (lines):      'Hello' | 'World'" in out

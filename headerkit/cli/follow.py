@@ -9,8 +9,9 @@ from typing import TextIO
 
 from headerkit.errors import HeaderkitError
 from headerkit.flows.follow import FollowedStream, follow
-from headerkit.flows.messages import FramingBreak, Message, MessageSplitter, framer_factory
+from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import MAX_BUFFER, Chunk, Gap, Overlap, Refused
+from headerkit.framing import framer_factory
 from headerkit.stream import decode_capture
 
 _RULE = "=" * 67

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from headerkit.framing import framer_factory
 from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
 from headerkit.sim.trace import summary, timeline
 
@@ -28,6 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="verbose timeline: also each arrival with the receiver's buffer, and blocked calls",
     )
     parser.add_argument("--summary", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--frame",
+        metavar="SPEC",
+        help="recover messages from the a -> b recv() chunks with a framer: lines or length:N",
+    )
     parser.add_argument(
         "--plot",
         metavar="PNG",
@@ -66,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         out.write("\n")
     for line in summary(result):
         out.write(line + "\n")
+    if args.frame:
+        out.write(_framed(result, args.frame) + "\n")
     if args.pcap:
         from headerkit.sim.pcap import write_pcap
 
@@ -75,6 +83,14 @@ def run(args: argparse.Namespace) -> int:
         _plot(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _framed(result: Result, spec: str) -> str:
+    """The messages a framer recovers from what the receiver's recv() calls returned."""
+    framer = framer_factory(spec)()
+    messages = [m for chunk in result.streams[1].recvs for m in framer.feed(chunk)]
+    shown = " | ".join(repr(m.decode("latin-1")) for m in messages) or "(none)"
+    return f"  framed ({spec}):      {shown}"
 
 
 def _plot(result: Result, path: str) -> None:

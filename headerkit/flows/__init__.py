@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from headerkit.flows.analysis import Analysis, SegmentAnalysis, TcpAnalyzer
 from headerkit.flows.follow import FollowedStream, StreamEvent, StreamFollower, follow
-from headerkit.flows.messages import FramingBreak, Message, MessageSplitter, framer_factory
+from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import Chunk, Event, Gap, Overlap, Reassembler, Refused
 from headerkit.flows.state import Connection
 from headerkit.flows.table import Endpoint, Flow, FlowTable, Seen, Traffic, annotate
+from headerkit.framing import framer_factory
 from headerkit.tcp_states import TcpState
 
 __all__ = [

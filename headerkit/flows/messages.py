@@ -13,13 +13,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from headerkit.errors import FramingError
 from headerkit.flows.reassembly import Chunk, Event, Gap
 from headerkit.framing import DelimiterFramer, Framer, LengthPrefixFramer
-
-_WIDTHS: dict[str, Literal[1, 2, 4, 8]] = {"1": 1, "2": 2, "4": 4, "8": 8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +37,6 @@ class FramingBreak:
 
     offset: int
     reason: str
-
-
-def framer_factory(spec: str) -> Callable[[], Framer]:
-    """``lines`` (``\\n``-delimited) or ``length:N`` (an N-byte big-endian length, N = 1, 2,
-    4 or 8) as a function making a fresh framer."""
-    if spec == "lines":
-        return DelimiterFramer
-    kind, _, width = spec.partition(":")
-    size = _WIDTHS.get(width)
-    if kind == "length" and size is not None:
-        return lambda: LengthPrefixFramer(width=size)
-    raise ValueError(f"unknown framing {spec!r}: use 'lines' or 'length:N' with N in 1, 2, 4, 8")
 
 
 class MessageSplitter:
