@@ -221,6 +221,13 @@ class CaptureReader(OwnedFile):
             self._damage("version_major", 4, f"pcap version {major}.{minor} is not supported")
             self.close()
             return iter(())
+        reserved = header.link_info.reserved3 << 16  # bits 16-25, as wiretap checks them
+        if reserved:
+            # wiretap refuses such a file whole: the bits may mean something it cannot read
+            reason = f"network type reserved field not zero (0x{reserved:08x})"
+            self._damage("link_info", 20, reason)
+            self.close()
+            return iter(())
         # wiretap: before version 2.3 (and in DG/UX's 543.x) the two lengths are swapped;
         # 2.3 files may be either way, so there they are swapped when incl_len > orig_len.
         always_swap = (major == 2 and minor < 3) or major == 543
