@@ -154,12 +154,12 @@ def test_files_the_fuzzer_writes_decode_to_as_many_packets_as_tshark_reads(tmp_p
         )
         if any(reason in tshark.stderr for reason in TSHARK_REFUSES) or path.stat().st_size < 24:
             continue
-        decoded = subprocess.run(
-            [sys.executable, "-m", "headerkit", "decode", "--format", "jsonl", str(path)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert len(decoded.stdout.splitlines()) == len(tshark.stdout.splitlines()), path.name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damage warnings: the count is what is checked
+            try:
+                decoded = sum(1 for _ in decode_capture(path))
+            except CaptureFileError:
+                decoded = 0  # not a capture at all
+        assert decoded == len(tshark.stdout.splitlines()), path.name
         compared += 1
     assert compared >= 0.9 * len(files) > 20
