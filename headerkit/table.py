@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 
 from headerkit.decode import Packet
+from headerkit.flows.analysis import Analysis
 from headerkit.linktypes import linktype_name
 from headerkit.schemas import tcp as t
 from headerkit.stream import decode_capture
@@ -102,23 +103,7 @@ COLUMNS: dict[str, pa.DataType] = {
     "problems": pa.list_(_str),
 }
 
-ANALYSIS_FLAGS = (
-    "retransmission",
-    "fast_retransmission",
-    "spurious_retransmission",
-    "out_of_order",
-    "lost_segment",
-    "ack_lost_segment",
-    "duplicate_ack",
-    "zero_window",
-    "zero_window_probe",
-    "zero_window_probe_ack",
-    "window_full",
-    "window_update",
-    "keep_alive",
-    "keep_alive_ack",
-    "reused_ports",
-)
+ANALYSIS_FLAGS = tuple(str(flag.name).lower() for flag in Analysis)
 
 # The columns flow tracking adds (``read_table(..., flows=True)``), as tshark names them.
 FLOW_COLUMNS: dict[str, pa.DataType] = {

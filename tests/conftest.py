@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import shutil
 import subprocess
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,3 +62,27 @@ def assert_tshark_reads_the_same(path: Path, blob: bytes) -> None:
         check=False,
     ).stdout
     assert mine == [(int(c), int(w)) for c, w in (line.split("\t") for line in out.splitlines())]
+
+
+def read(blob: bytes, *, strict: bool = False) -> tuple[list[Any], Any]:
+    """The records of a capture held in memory, and the reader (for its ``damage``)."""
+    from headerkit.captures import read_capture
+
+    reader = read_capture(io.BytesIO(blob), strict=strict)
+    return list(reader), reader
+
+
+def assert_damage(
+    blob: bytes, kind: type[Exception], field: str, offset: int, whole: int, *, layer: str
+) -> None:
+    """Leniently: ``whole`` records, then ``reader.damage`` and a warning; strictly: raised."""
+    with pytest.warns(UserWarning) as warned:
+        records, reader = read(blob)
+    assert len(records) == whole
+    damage = reader.damage
+    assert type(damage) is kind
+    assert (damage.layer, damage.field, damage.offset) == (layer, field, offset)
+    assert [str(w.message) for w in warned] == [str(damage)]
+    with pytest.raises(kind) as raised:
+        read(blob, strict=True)
+    assert (raised.value.field, raised.value.offset) == (field, offset)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from pathlib import Path
@@ -12,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headerkit.captures import (
-    CaptureReader,
     CaptureTruncatedError,
     PcapWriter,
     Record,
@@ -23,7 +23,8 @@ from headerkit.captures.reader import CHUNK_SIZE, NS_PER_S, max_snaplen
 from headerkit.errors import CaptureFileError
 from headerkit.schemas import pcap
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix
-from tests.conftest import assert_tshark_reads_the_same
+from tests import conftest
+from tests.conftest import assert_tshark_reads_the_same, read
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 ORDERS: tuple[ByteOrder, ...] = ("little", "big")
@@ -63,11 +64,6 @@ def raw_record(incl_len: int, orig_len: int, data: bytes = b"") -> bytes:
     return FixedPrefix(pcap.RECORD["little"]).struct.pack(1, 0, incl_len, orig_len) + data
 
 
-def read(blob: bytes, *, strict: bool = False) -> tuple[list[Record], CaptureReader]:
-    reader = read_capture(io.BytesIO(blob), strict=strict)
-    return list(reader), reader
-
-
 def reference(blob: bytes) -> tuple[list[Record], bool]:
     """The records construct's own schemas parse out of a pcap file, and whether all did."""
     order = pcap.byte_order_of(blob[:4])
@@ -89,20 +85,7 @@ def reference(blob: bytes) -> tuple[list[Record], bool]:
     return records, True
 
 
-def assert_damage(
-    blob: bytes, kind: type[CaptureFileError], field: str, offset: int, whole: int
-) -> None:
-    """Leniently: ``whole`` records, then ``reader.damage`` and a warning; strictly: raised."""
-    with pytest.warns(UserWarning) as warned:
-        records, reader = read(blob)
-    assert len(records) == whole
-    damage = reader.damage
-    assert type(damage) is kind
-    assert (damage.layer, damage.field, damage.offset) == ("pcap", field, offset)
-    assert [str(w.message) for w in warned] == [str(damage)]
-    with pytest.raises(kind) as raised:
-        read(blob, strict=True)
-    assert (raised.value.field, raised.value.offset) == (field, offset)
+assert_damage = functools.partial(conftest.assert_damage, layer="pcap")
 
 
 # -- schemas ------------------------------------------------------------------------------

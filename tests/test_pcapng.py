@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 from pathlib import Path
@@ -14,7 +15,6 @@ from hypothesis import strategies as st
 
 from headerkit.captures import (
     CUSTOM_BLOCK,
-    CaptureReader,
     CaptureTruncatedError,
     Interface,
     PcapngWriter,
@@ -32,7 +32,8 @@ from headerkit.captures.reader import (
 from headerkit.errors import CaptureFileError
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix
-from tests.conftest import assert_tshark_reads_the_same
+from tests import conftest
+from tests.conftest import assert_tshark_reads_the_same, read
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 ORDERS: tuple[ByteOrder, ...] = ("little", "big")
@@ -91,25 +92,7 @@ def patch(blob: bytes, offset: int, value: int) -> bytes:
     return blob[:offset] + value.to_bytes(4, "little") + blob[offset + 4 :]
 
 
-def read(blob: bytes, *, strict: bool = False) -> tuple[list[Record], CaptureReader]:
-    reader = read_capture(io.BytesIO(blob), strict=strict)
-    return list(reader), reader
-
-
-def assert_damage(
-    blob: bytes, kind: type[CaptureFileError], field: str, offset: int, whole: int
-) -> None:
-    """Leniently: ``whole`` records, then ``reader.damage`` and a warning; strictly: raised."""
-    with pytest.warns(UserWarning) as warned:
-        records, reader = read(blob)
-    assert len(records) == whole
-    damage = reader.damage
-    assert type(damage) is kind
-    assert (damage.layer, damage.field, damage.offset) == ("pcapng", field, offset)
-    assert [str(w.message) for w in warned] == [str(damage)]
-    with pytest.raises(kind) as raised:
-        read(blob, strict=True)
-    assert (raised.value.field, raised.value.offset) == (field, offset)
+assert_damage = functools.partial(conftest.assert_damage, layer="pcapng")
 
 
 def reference(blob: bytes) -> tuple[list[Record], bool]:

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from headerkit.decode import Packet
 from headerkit.errors import DecodeError
 from headerkit.flows import annotate
+from headerkit.flows.analysis import Analysis
 from headerkit.stream import decode_capture
 from headerkit.summary import field_tree, summary_line
 from headerkit.tshark import tshark_fields
@@ -81,27 +82,8 @@ CSV_FIELDS = (
     "udp.checksum.status",
     "udp.stream",
     "tcp.analysis.flags",
-    *(
-        f"tcp.analysis.{flag}"
-        for flag in (
-            "retransmission",
-            "fast_retransmission",
-            "spurious_retransmission",
-            "out_of_order",
-            "lost_segment",
-            "ack_lost_segment",
-            "duplicate_ack",
-            "duplicate_ack_num",
-            "zero_window",
-            "zero_window_probe",
-            "zero_window_probe_ack",
-            "window_full",
-            "window_update",
-            "keep_alive",
-            "keep_alive_ack",
-            "reused_ports",
-        )
-    ),
+    *(f"tcp.analysis.{str(flag.name).lower()}" for flag in Analysis),
+    "tcp.analysis.duplicate_ack_num",
     "malformed",
     "problems",
 )
