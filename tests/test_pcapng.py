@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -625,16 +624,6 @@ def test_writer_follows_a_reader_whose_interfaces_grow() -> None:
 
 
 # -- tshark, where installed, reads the crafted files the same --------------------------
-
-
-def tshark_lengths(path: Path) -> list[tuple[int, int]]:
-    out = subprocess.run(
-        ["tshark", "-r", str(path), "-T", "fields", "-e", "frame.cap_len", "-e", "frame.len"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return [(int(c), int(w)) for c, w in (line.split("\t") for line in out.splitlines())]
 
 
 CRAFTED = {
