@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, help="stop after this many seconds")
     parser.add_argument("--runs", type=int, help="stop after this many executions")
     parser.add_argument("--work", default="/tmp/headerkit-fuzz", help="corpus directory")
+    parser.add_argument("--seed", type=int, help="libFuzzer's random seed, for a repeatable run")
     args = parser.parse_args()
 
     corpus = Path(args.work) / args.target
@@ -40,6 +41,8 @@ def main() -> None:
         flags.append(f"-max_total_time={args.seconds}")
     if args.runs:
         flags.append(f"-runs={args.runs}")
+    if args.seed is not None:
+        flags.append(f"-seed={args.seed}")
     atheris.Setup(flags, TARGETS[args.target])
     atheris.Fuzz()
 

@@ -109,12 +109,15 @@ def test_work_is_linear_in_hostile_repetition(name: str, unit: bytes, linktype: 
     assert large <= 12 * small, (name, small, large)
 
 
-def test_bounded_fuzz_pass() -> None:
+FUZZ = [sys.executable, "-m", "fuzz.run"]
+
+
+def test_bounded_fuzz_pass(tmp_path: Path) -> None:
     """A short, bounded atheris run of each target finds nothing."""
     pytest.importorskip("atheris", reason="atheris is not installed")
     for target in ("decode", "capture", "framing", "reassembly"):
         run = subprocess.run(
-            [sys.executable, "-m", "fuzz.run", target, "--runs", "20000"],
+            [*FUZZ, target, "--runs", "20000", "--seed", "1", "--work", str(tmp_path)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -138,7 +141,7 @@ def test_files_the_fuzzer_writes_decode_to_as_many_packets_as_tshark_reads(tmp_p
     if shutil.which("tshark") is None:
         pytest.skip("tshark not found (CI installs it)")
     subprocess.run(
-        [sys.executable, "-m", "fuzz.run", "capture", "--runs", "20000", "--work", str(tmp_path)],
+        [*FUZZ, "capture", "--runs", "20000", "--seed", "1", "--work", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         check=True,
