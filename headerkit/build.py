@@ -14,6 +14,8 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+import construct as cs
+
 from headerkit.checksum import internet_checksum, transport_checksum
 from headerkit.errors import HeaderkitError
 from headerkit.layers import (
@@ -45,6 +47,7 @@ from headerkit.schemas.ipv6 import (
     IPV6_HEADER,
     IPV6_LAYOUT,
 )
+from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.link import (
     ETHERNET,
     LINUX_SLL,
@@ -57,7 +60,7 @@ from headerkit.schemas.link import (
     VLAN_TAG_LAYOUT,
 )
 from headerkit.schemas.tcp import TCP_HEADER, TCP_LAYOUT, TCP_OPTION, TCP_OPTION_RAW
-from headerkit.schemas.udp import UDP_HEADER
+from headerkit.schemas.udp import UDP_HEADER, UDP_LAYOUT
 
 PROTO_TCP = 6
 PROTO_UDP = 17
@@ -131,6 +134,29 @@ def _addr(text: str | None, family: int) -> bytes:
     return socket.inet_pton(family, text)
 
 
+def header_bytes(
+    schema: Any,
+    layout: FixedLayout,
+    fields: dict[str, Any],
+    options: bytes | None,
+    payload_length: int,
+) -> bytes:
+    """A header from its leaf fields (None: the schema's default) and its options.
+
+    The layout's packer, derived from the schema, builds the fixed part; where it cannot
+    (a value out of range, no default) the schema builds the whole, and raises its error.
+    """
+    context = cs.Container(options=options, _params=cs.Container(payload_length=payload_length))
+    context._ = context  # defaults inside a BitStruct reach the header's fields through "_"
+    fixed = layout.pack(fields, context)
+    if fixed is not None:
+        return fixed + (options or b"")
+    nested = layout.nest(fields)
+    if options is not None:
+        nested["options"] = options
+    return _b(schema, nested, payload_length=payload_length)
+
+
 def build_ipv4(ip: IPv4, payload: bytes) -> bytes:
     fields: dict[str, Any] = {k: getattr(ip, k) for k in IPV4_LAYOUT.names}
     fields["src"] = _addr(ip.src, socket.AF_INET)
@@ -138,9 +164,7 @@ def build_ipv4(ip: IPv4, payload: bytes) -> bytes:
     options = ip.options + bytes(-len(ip.options) % 4) if ip.ihl is None else ip.options
     if fields["protocol"] is None:
         raise BuildError("IPv4.protocol must be set")
-    nested = IPV4_LAYOUT.nest(fields)
-    nested["options"] = options
-    header = bytearray(IPV4_HEADER.build(nested, payload_length=len(payload)))
+    header = bytearray(header_bytes(IPV4_HEADER, IPV4_LAYOUT, fields, options, len(payload)))
     if ip.checksum is None:
         hlen = (header[0] & 0xF) * 4
         header[10:12] = b"\0\0"
@@ -155,7 +179,7 @@ def build_ipv6(ip: IPv6, payload: bytes) -> bytes:
     chain = b"".join(_build_extension(e) for e in ip.extensions)
     if fields["next_header"] is None:
         raise BuildError("IPv6.next_header must be set")
-    header: bytes = IPV6_HEADER.build(IPV6_LAYOUT.nest(fields), payload_length=len(chain + payload))
+    header = header_bytes(IPV6_HEADER, IPV6_LAYOUT, fields, None, len(chain + payload))
     return header + chain + payload
 
 
@@ -238,9 +262,8 @@ def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     for name in ("srcport", "dstport"):
         if fields[name] is None:
             raise BuildError(f"TCP.{name} must be set")
-    nested = TCP_LAYOUT.nest(fields)
-    nested["options"] = tcp_option_space(seg)
-    segment = bytearray(TCP_HEADER.build(nested) + payload)
+    space = tcp_option_space(seg)
+    segment = bytearray(header_bytes(TCP_HEADER, TCP_LAYOUT, fields, space, len(payload)) + payload)
     if seg.checksum is None:
         src, dst = _pseudo_addresses(ip)
         segment[16:18] = transport_checksum(src, dst, PROTO_TCP, bytes(segment)).to_bytes(2, "big")
@@ -249,7 +272,8 @@ def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
 
 def build_udp(dgram: UDP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     fields = {k: getattr(dgram, k) for k in ("srcport", "dstport", "length", "checksum")}
-    datagram = bytearray(UDP_HEADER.build(fields, payload_length=len(payload)) + payload)
+    header = header_bytes(UDP_HEADER, UDP_LAYOUT, fields, None, len(payload))
+    datagram = bytearray(header + payload)
     if dgram.checksum is None:
         src, dst = _pseudo_addresses(ip)
         total = transport_checksum(src, dst, PROTO_UDP, bytes(datagram))

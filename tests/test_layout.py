@@ -89,3 +89,49 @@ def test_bit_positions_tile_the_header(name: str) -> None:
         assert first == at and width > 0
         at += width
     assert at == layout.size * 8
+
+
+BUILT = {
+    "tcp": (tcp.TCP_HEADER, tcp.TCP_LAYOUT, True),
+    "ipv4": (ipv4.IPV4_HEADER, ipv4.IPV4_LAYOUT, True),
+    "udp": (udp.UDP_HEADER, udp.UDP_LAYOUT, False),
+    "ipv6": (ipv6.IPV6_HEADER, ipv6.IPV6_LAYOUT, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+@given(data=st.data())
+def test_fast_packer_equals_schema_build(name: str, data: st.DataObject) -> None:
+    """header_bytes (the layout's packer, defaults from the schema) == schema.build."""
+    from headerkit.build import header_bytes
+
+    schema, layout, has_options = BUILT[name]
+    fields: dict[str, object] = {}
+    for leaf, _, width in layout.bits:
+        value = data.draw(st.integers(0, (1 << width) - 1))
+        if leaf in ("src", "dst"):
+            value = data.draw(st.binary(min_size=width // 8, max_size=width // 8))
+        defaulted = leaf in layout.defaults and data.draw(st.booleans())
+        fields[leaf] = None if defaulted else value
+    options = bytes(4 * data.draw(st.integers(0, 10))) if has_options else None
+    plen = data.draw(st.integers(0, 1400))
+    nested = layout.nest(fields)
+    if options is not None:
+        nested["options"] = options
+    try:
+        expected = schema.build(nested, payload_length=plen)
+    except cs.ConstructError:
+        with pytest.raises(cs.ConstructError):
+            header_bytes(schema, layout, fields, options, plen)
+        return
+    assert header_bytes(schema, layout, fields, options, plen) == expected
+
+
+def test_packer_builds_without_the_schema_when_values_fit() -> None:
+    context = cs.Container(options=b"", _params=cs.Container(payload_length=0))
+    context._ = context
+    values = dict(
+        zip(tcp.TCP_LAYOUT.names, tcp.TCP_LAYOUT.unpack(bytes(range(20)), 0), strict=True)
+    )
+    assert tcp.TCP_LAYOUT.pack(values, context) == bytes(range(20))
+    assert tcp.TCP_LAYOUT.pack(values | {"data_offset": 16}, context) is None  # out of range

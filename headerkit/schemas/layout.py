@@ -10,10 +10,12 @@ Tests prove ``FixedLayout.unpack`` equal to ``schema.parse`` on random bytes.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import construct as cs
+
+_NO_DEFAULT = object()
 
 # struct codes for unsigned big-endian integers of a whole number of bytes
 _UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -40,6 +42,9 @@ class FixedLayout:
         self.groups: dict[str, list[str]] = {}
         self.bits: list[tuple[str, int, int]] = []  # (field, first bit, width in bits)
         exprs: list[str] = []
+        packs: list[str] = []  # per struct slot, from the leaf values ``a``
+        self.defaults: dict[str, Any] = {}  # a leaf's build-time default (value or function)
+        self.widths: dict[str, int] = {}  # bit-field leaves: their width
         offset = 0
         self.fields: list[str] = []
         for slot, sub in enumerate(schema.subcons):
@@ -49,11 +54,15 @@ class FixedLayout:
                     fmt = "<" + fmt[1:]
                 fmt += inner.fmtstr.lstrip("<>=!")
                 exprs.append(f"v[{slot}]")
+                packs.append(f"a[{len(self.names)}]")
+                self._default(sub.name, sub.subcon)
                 self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
                 offset += inner.length
             elif isinstance(inner, cs.Bytes) and isinstance(inner.length, int):
                 fmt += f"{inner.length}s"
                 exprs.append(f"v[{slot}]")
+                packs.append(f"a[{len(self.names)}]")
+                self._default(sub.name, sub.subcon)
                 self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
                 offset += inner.length
             elif isinstance(inner, cs.Transformed) and isinstance(inner.subcon, cs.Struct):
@@ -61,6 +70,7 @@ class FixedLayout:
                 fmt += _UINT_CODES[nbytes]
                 shift = nbytes * 8
                 children: list[str] = []
+                parts: list[str] = []
                 for bit in inner.subcon.subcons:
                     width = _bit_width(_unwrap(bit.subcon))
                     shift -= width
@@ -71,10 +81,16 @@ class FixedLayout:
                     if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
                         expr = f"bool({expr})"
                     exprs.append(expr)
+                    parts.append(
+                        f"(a[{len(self.names)}] << {shift})" if shift else f"a[{len(self.names)}]"
+                    )
+                    self._default(bit.name, bit.subcon)
+                    self.widths[bit.name] = width
                     start = offset * 8 + nbytes * 8 - shift - width
                     self._leaf(bit.name, offset, offset + nbytes, start, width)
                     children.append(bit.name)
                 self.groups[sub.name] = children
+                packs.append("(" + " | ".join(parts) + ")")
                 offset += nbytes
             else:
                 break  # the fixed part ends at the first variable-length field
@@ -85,6 +101,37 @@ class FixedLayout:
         self.unpack: Callable[[bytes | bytearray | memoryview, int], tuple[Any, ...]] = _compile(
             self.struct, exprs
         )
+        self._pack: Callable[[Sequence[Any]], bytes] = _compile_pack(self.struct, packs)
+        self._plan = [
+            (n, self.defaults.get(n, _NO_DEFAULT), 1 << self.widths[n] if n in self.widths else 0)
+            for n in self.names
+        ]
+
+    def _default(self, name: str, con: cs.Construct) -> None:
+        if isinstance(con, cs.Default):
+            self.defaults[name] = con.value
+
+    def pack(self, values: Mapping[str, Any], context: Any) -> bytes | None:
+        """The fixed part built from leaf ``values``, the inverse of :meth:`unpack`.
+
+        A value left None takes the schema's default, evaluated in ``context`` as construct
+        would; None is returned where construct must decide (no default, a value out of
+        range), so the caller builds through the schema and gets its error.
+        """
+        leaves = []
+        for name, default, limit in self._plan:
+            value = values.get(name)
+            if value is None:
+                if default is _NO_DEFAULT:
+                    return None
+                value = default(context) if callable(default) else default
+            if limit and not 0 <= value < limit:
+                return None
+            leaves.append(value)
+        try:
+            return self._pack(leaves)
+        except struct.error:
+            return None
 
     def _leaf(self, name: str, start: int, end: int, bit: int, width: int) -> None:
         self.names.append(name)
@@ -135,6 +182,14 @@ def _bit_width(con: cs.Construct) -> int:
     if isinstance(con, type(cs.Flag)):
         return 1
     raise TypeError(f"{type(con).__name__} is not a bit field")
+
+
+def _compile_pack(st: struct.Struct, packs: list[str]) -> Callable[[Sequence[Any]], bytes]:
+    source = f"def pack(a, _p=_p):\n    return _p({', '.join(packs)})\n"
+    namespace: dict[str, Any] = {"_p": st.pack}
+    exec(source, namespace)
+    fn: Callable[[Sequence[Any]], bytes] = namespace["pack"]
+    return fn
 
 
 def _compile(
