@@ -86,3 +86,15 @@ def assert_damage(
     with pytest.raises(kind) as raised:
         read(blob, strict=True)
     assert (raised.value.field, raised.value.offset) == (field, offset)  # type: ignore[attr-defined]
+
+
+def handshake() -> list[Any]:
+    """A three-way handshake (window scale 7 and 2 announced) as crafted packets."""
+    from headerkit import craft
+
+    reply = {"src": "10.0.0.2", "dst": "10.0.0.1", "sport": 80, "dport": 40000}
+    return [
+        craft.tcp(sport=40000, dport=80, seq=1000, flags="S", wscale=7),
+        craft.tcp(**reply, seq=5000, ack=1001, flags="SA", wscale=2),
+        craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
+    ]

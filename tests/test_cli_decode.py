@@ -13,6 +13,7 @@ from headerkit import craft
 from headerkit.captures import PcapWriter
 from headerkit.cli import main
 from headerkit.linktypes import LinkType
+from tests.conftest import handshake
 
 
 @pytest.fixture
@@ -150,23 +151,7 @@ def test_flows_adds_stream_relative_numbers_and_scale(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "hs.pcap"
-    craft.write(
-        path,
-        [
-            craft.tcp(sport=40000, dport=80, seq=1000, flags="S", wscale=7),
-            craft.tcp(
-                src="10.0.0.2",
-                dst="10.0.0.1",
-                sport=80,
-                dport=40000,
-                seq=5000,
-                ack=1001,
-                flags="SA",
-                wscale=2,
-            ),
-            craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
-        ],
-    )
+    craft.write(path, handshake())
     _, out, _ = run(capsys, "--flows", "--format", "jsonl", str(path))
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["tcp.stream"] for r in rows] == [0, 0, 0]

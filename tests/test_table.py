@@ -14,6 +14,7 @@ from headerkit.linktypes import LinkType
 from headerkit.stream import decode_capture
 from headerkit.table import ALIASES, COLUMNS, arrow_table
 from headerkit.tshark import tshark_fields
+from tests.conftest import handshake
 
 
 @pytest.fixture
@@ -81,18 +82,7 @@ def test_flows_add_stream_relative_numbers_window_and_analysis(tmp_path: Path) -
     craft.write(
         path,
         [
-            craft.tcp(sport=40000, dport=80, seq=1000, flags="S", wscale=7),
-            craft.tcp(
-                src="10.0.0.2",
-                dst="10.0.0.1",
-                sport=80,
-                dport=40000,
-                seq=5000,
-                ack=1001,
-                flags="SA",
-                wscale=2,
-            ),
-            craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
+            *handshake(),
             craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
             craft.udp(sport=53, dport=53),
         ],
