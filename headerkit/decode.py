@@ -74,7 +74,7 @@ from headerkit.schemas.link import (
 )
 from headerkit.schemas.tcp import TCP_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
-from headerkit.tcp_options import parse_options
+from headerkit.tcp_options import ignore_problem, parse_options
 
 _PPP_ETHERTYPES = {
     link_schema.PPP_IPV4: link_schema.ETHERTYPE_IPV4,
@@ -245,7 +245,7 @@ class _Decoder:
         version = self.buf[off] >> 4 if off < self.cap_end else 0
         return {4: link_schema.ETHERTYPE_IPV4, 6: link_schema.ETHERTYPE_IPV6}.get(version)
 
-    def encap(self, kind: str, off: int, length: int, protocol: int | None) -> None:
+    def encap(self, kind: str, length: int, protocol: int | None) -> None:
         self.pkt.layers.append(Encapsulation(kind, length, protocol))
 
     def ethernet(self, off: int) -> tuple[int, int | None]:
@@ -271,7 +271,7 @@ class _Decoder:
             f = self.fixed(PPPOE_LAYOUT, off, "pppoe")
             if len(f) < len(PPPOE_LAYOUT.names):
                 return off, None
-            self.encap("pppoe", off, PPPOE_LAYOUT.size, f["protocol"])
+            self.encap("pppoe", PPPOE_LAYOUT.size, f["protocol"])
             # the PPPoE length (PPP protocol included) bounds what follows
             self.rep_end = min(self.rep_end, off + PPPOE_LAYOUT.size - 2 + f["length"])
             return off + PPPOE_LAYOUT.size, _PPP_ETHERTYPES.get(f["protocol"])
@@ -284,7 +284,7 @@ class _Decoder:
         f = dict(zip(LLC_SNAP_LAYOUT.names, LLC_SNAP_LAYOUT.unpack(self.buf, off), strict=True))
         if f["dsap"] != link_schema.SNAP_SAP or f["ssap"] != link_schema.SNAP_SAP:
             return off, None
-        self.encap("llc", off, LLC_SNAP_LAYOUT.size, f["type"])
+        self.encap("llc", LLC_SNAP_LAYOUT.size, f["type"])
         return off + LLC_SNAP_LAYOUT.size, f["type"]
 
     def ppp(self, off: int) -> tuple[int, int | None]:
@@ -293,7 +293,7 @@ class _Decoder:
         f = self.fixed(PPP_LAYOUT, off, "ppp")
         if not f:
             return off, None
-        self.encap("ppp", off, PPP_LAYOUT.size, f["protocol"])
+        self.encap("ppp", PPP_LAYOUT.size, f["protocol"])
         return off + PPP_LAYOUT.size, _PPP_ETHERTYPES.get(f["protocol"])
 
     def nflog(self, off: int) -> tuple[int, int | None]:
@@ -301,7 +301,7 @@ class _Decoder:
         if len(f) < len(NFLOG_HEADER_LAYOUT.names):
             return off, None
         ethertype = {2: link_schema.ETHERTYPE_IPV4, 10: link_schema.ETHERTYPE_IPV6}.get(f["family"])
-        self.encap("nflog", off, NFLOG_HEADER_LAYOUT.size, f["family"])
+        self.encap("nflog", NFLOG_HEADER_LAYOUT.size, f["family"])
         off += NFLOG_HEADER_LAYOUT.size
         # Each record is at least 4 bytes long, so the walk ends with the data.
         while off + NFLOG_TLV_LAYOUT.size <= self.cap_end:
@@ -319,7 +319,7 @@ class _Decoder:
         f = self.fixed(PKTAP_HEADER_LAYOUT, 0, "pktap")
         if len(f) < len(PKTAP_HEADER_LAYOUT.names) or f["length"] < PKTAP_HEADER_LAYOUT.size:
             return 0, None
-        self.encap("pktap", 0, f["length"], f["dlt"])
+        self.encap("pktap", f["length"], f["dlt"])
         return self.link_at(f["dlt"], f["length"])
 
     def juniper(self, off: int) -> tuple[int, int | None]:
@@ -329,7 +329,7 @@ class _Decoder:
         length = 4
         if f["flags"] & link_schema.JUNIPER_FLAG_EXT:
             length = 6 + f.get("ext_length", 0)
-        self.encap("juniper", off, length, None)
+        self.encap("juniper", length, None)
         return self.ethernet(off + length)
 
     def null(self, lt: int) -> tuple[int, int | None]:
@@ -556,7 +556,9 @@ class _Decoder:
             return
         if off + hlen > self.cap_end:
             self.cut("tcp", "options", off, hlen)
-            seg.options, seg.padding = parse_options(self.buf, off + 20, self.cap_end, _ignore)
+            seg.options, seg.padding = parse_options(
+                self.buf, off + 20, self.cap_end, ignore_problem
+            )
             return
         if hlen > 20:
             seg.options, seg.padding = parse_options(self.buf, off + 20, off + hlen, self.problem)
@@ -640,10 +642,6 @@ def _keep(layer: Layer, names: list[str]) -> None:
     for f in dataclasses.fields(layer):  # type: ignore[arg-type]
         if f.name not in names and f.default is None:
             setattr(layer, f.name, None)
-
-
-def _ignore(err: DecodeError) -> None:
-    """Drop a problem already covered by a coarser one."""
 
 
 def _addresses(f: dict[str, Any]) -> dict[str, Any]:

@@ -161,15 +161,13 @@ def _option_line(opt: TcpOption) -> str:
 def _meaning(layer: Layer, name: str, value: Any) -> str:
     if isinstance(value, bytes):
         return value.hex()
+    if name == "checksum" and isinstance(layer, TCP | UDP | IPv4):
+        return f"0x{value:04x} [{layer.checksum_status.name.lower()}]"
     if isinstance(layer, TCP):
         if name == "flags":
             return f"0x{value:03x} {flags_text(layer)}"
         if name == "data_offset":
             return f"{value} ({value * 4} bytes)"
-        if name == "checksum":
-            return f"0x{value:04x} [{layer.checksum_status.name.lower()}]"
-    if isinstance(layer, UDP) and name == "checksum":
-        return f"0x{value:04x} [{layer.checksum_status.name.lower()}]"
     if isinstance(layer, IPv4):
         if name == "ihl":
             return f"{value} ({value * 4} bytes)"
@@ -180,8 +178,6 @@ def _meaning(layer: Layer, name: str, value: Any) -> str:
             return f"{value} ({value * 8} bytes)"
         if name == "protocol":
             return f"{value} ({_PROTOCOLS.get(value, 'unknown')})"
-        if name == "checksum":
-            return f"0x{value:04x} [{layer.checksum_status.name.lower()}]"
     if isinstance(layer, IPv6) and name == "next_header":
         return f"{value} ({_PROTOCOLS.get(value, 'extension or other')})"
     if name in ("type", "protocol") and isinstance(value, int):

@@ -110,7 +110,7 @@ def tshark_option_walk(options: list[TcpOption], padding: bytes) -> list[TcpOpti
     listed = list(options)
     rest = padding
     while rest:
-        more, left = parse_options(rest, 0, len(rest), _drop)
+        more, left = parse_options(rest, 0, len(rest), ignore_problem)
         listed += more
         if left and (not more or more[-1].kind != t.EOL):
             # the walk stopped at an option it could not read
@@ -120,5 +120,5 @@ def tshark_option_walk(options: list[TcpOption], padding: bytes) -> list[TcpOpti
     return listed
 
 
-def _drop(err: DecodeError) -> None:
-    """Ignore a problem the decoder has already reported."""
+def ignore_problem(err: DecodeError) -> None:
+    """Drop a problem already reported, or covered by a coarser one."""
