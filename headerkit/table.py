@@ -13,7 +13,6 @@ per-packet decoder and :func:`row`, the definition the columnar decoder is teste
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -204,14 +203,18 @@ def record_batches(
     packets: Iterable[Packet], fields: Sequence[str] | None = None, rows: int = BATCH_ROWS
 ) -> Iterator[pa.RecordBatch]:
     """Arrow record batches of at most ``rows`` packets each."""
-    sch = schema(fields)
+    return _batches((row(pkt) for pkt in packets), schema(fields), rows)
+
+
+def _batches(
+    values: Iterable[dict[str, Any]], sch: pa.Schema, rows: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
     names = sch.names
     columns: dict[str, list[Any]] = {n: [] for n in names}
     count = 0
-    for pkt in packets:
-        values = row(pkt)
+    for value in values:
         for name in names:
-            columns[name].append(values.get(name))
+            columns[name].append(value.get(name))
         count += 1
         if count == rows:
             yield _batch(columns, sch)
@@ -249,20 +252,18 @@ def arrow_table(
     return pa.Table.from_batches(batches, schema=schema(fields))
 
 
-def flow_table(source: str | Path | BinaryIO) -> pa.Table:
-    """The :data:`FLOW_COLUMNS` of every packet: stream index, relative numbers, calculated
-    window, scale factor and analysis flags (flags are False on TCP segments without them,
-    null on other packets)."""
+def _flow_rows(source: str | Path | BinaryIO) -> Iterator[dict[str, Any]]:
+    """Rows with the :data:`FLOW_COLUMNS` too, from one pass: flow tracking needs every
+    decoded packet, so these rows come from the per-packet decoder.  Analysis flags are
+    False on TCP segments without them, null on other packets."""
     from headerkit.flows import annotate
 
-    columns: dict[str, list[Any]] = {name: [] for name in FLOW_COLUMNS}
-    for _, extra in annotate(decode_capture(source)):
-        tcp = "tcp.stream" in extra
-        for name in FLOW_COLUMNS:
-            default = False if tcp and FLOW_COLUMNS[name] == pa.bool_() else None
-            columns[name].append(extra.get(name, default))
-    sch = pa.schema([pa.field(n, t) for n, t in FLOW_COLUMNS.items()])
-    return pa.Table.from_pydict(columns, schema=sch)
+    flags = [name for name, kind in FLOW_COLUMNS.items() if kind == pa.bool_()]
+    for pkt, extra in annotate(decode_capture(source)):
+        values = row(pkt) | extra
+        if "tcp.stream" in extra:
+            values |= {name: extra.get(name, False) for name in flags}
+        yield values
 
 
 def read_table(
@@ -277,20 +278,19 @@ def read_table(
     """One row per packet, columns named as tshark names them (see :data:`COLUMNS`).
 
     ``fields`` picks columns; ``flows=True`` adds :data:`FLOW_COLUMNS` (stream index,
-    relative numbers, calculated window, scale factor, ``tcp.analysis.*``);
+    relative numbers, calculated window, scale factor, ``tcp.analysis.*``), decoding
+    packet by packet as flow tracking must;
     ``short_names`` renames columns by :data:`ALIASES`; ``engine="arrow"`` returns a
     ``pyarrow.Table`` instead of a pandas DataFrame; ``fast=False`` decodes packet by packet
     (the same table, slower).
     """
-    if flows and not isinstance(source, str | Path):
-        source = io.BytesIO(source.read())  # read twice: once for headers, once for flows
-    table = arrow_table(source, fields, fast=fast)
     if flows:
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
-        extra = flow_table(source)
-        for name in extra.column_names:
-            table = table.append_column(extra.schema.field(name), extra.column(name))
+        sch = schema(fields)
+        for name, kind in FLOW_COLUMNS.items():
+            sch = sch.append(pa.field(name, kind))
+        table = pa.Table.from_batches(list(_batches(_flow_rows(source), sch)), schema=sch)
+    else:
+        table = arrow_table(source, fields, fast=fast)
     if short_names:
         table = table.rename_columns([ALIASES.get(n, n) for n in table.column_names])
     if engine == "arrow":
