@@ -21,6 +21,7 @@ from fuzz.targets import LINKTYPES, capture_target, decode_target
 from headerkit.decode import decode
 from headerkit.errors import CaptureFileError, DecodeError
 from headerkit.stream import decode_capture
+from headerkit.tshark import tshark_fields
 from tests.conftest import ROOT
 
 SEEDS = crafted()
@@ -30,7 +31,8 @@ SEEDS = crafted()
 @given(linktype=st.sampled_from(LINKTYPES), data=st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise_when_lenient(linktype: int, data: bytes) -> None:
     pkt = decode(data, linktype)
-    assert pkt.layers or not data or pkt.problems is not None
+    assert all(isinstance(p, DecodeError) and p.offset >= 0 for p in pkt.problems)
+    assert repr(pkt) and tshark_fields(pkt)["frame.cap_len"] == len(data)
     try:
         decode(data, linktype, strict=True)
     except DecodeError as err:
