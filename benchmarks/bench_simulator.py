@@ -15,10 +15,10 @@ from pathlib import Path
 
 import simpy
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.sim import scenario_from_dict, simulate
 from headerkit.sim.pcap import write_pcap
 from headerkit.sim.trace import Kind
-from headerkit.stream import decode_capture
 
 
 def bulk(megabytes: int) -> dict[str, object]:

@@ -7,7 +7,7 @@ lists), so data offsets run from 5 to 15; payloads run from none to a full 1500-
 every checksum is right.
 
 How: a pool of ``pool_size`` distinct frames is built through headerkit's own schemas
-(``craft.tcp``/``craft.udp`` for the IP packet, ``headerkit.build`` for Ethernet and the VLAN
+(``craft.tcp``/``craft.udp`` for the IP packet, ``headerkit.packet.build`` for Ethernet and the VLAN
 tag) in exact proportions; records are then drawn from the pool at random and written with
 ``struct``-packed classic pcap record headers (microsecond timestamps, as tcpdump writes),
 so a million packets take seconds.  The same seed, size and pool size give the same bytes.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from headerkit import craft
 from headerkit.captures import PcapngWriter, PcapWriter
-from headerkit.linktypes import LinkType
+from headerkit.schemas.linktypes import LinkType
 
 ROOT = Path(__file__).resolve().parents[1]
 

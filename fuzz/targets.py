@@ -13,12 +13,12 @@ import warnings
 from collections.abc import Callable
 
 from headerkit.captures import read_capture
-from headerkit.decode import decode
 from headerkit.errors import CaptureFileError, FramingError, HeaderkitError
 from headerkit.flows import Reassembler
 from headerkit.framing import DelimiterFramer, LengthPrefixFramer
-from headerkit.linktypes import LinkType
-from headerkit.tshark import tshark_fields
+from headerkit.packet.decode import decode
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.tshark import tshark_fields
 
 LINKTYPES = [int(x) for x in LinkType] + [147]
 

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headerkit import craft
-from headerkit.bridge import from_scapy, to_scapy
-from headerkit.build import build
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import Packet, decode
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import (
     BoundsError,
     CaptureFileError,
@@ -19,7 +15,11 @@ from headerkit.errors import (
     OptionError,
     TruncatedError,
 )
-from headerkit.layers import (
+from headerkit.interop import craft
+from headerkit.interop.bridge import from_scapy, to_scapy
+from headerkit.packet.build import build
+from headerkit.packet.decode import Packet, decode
+from headerkit.packet.layers import (
     TCP,
     UDP,
     Encapsulation,
@@ -35,19 +35,24 @@ from headerkit.layers import (
     UnknownLink,
     Vlan,
 )
-from headerkit.linktypes import LinkType
-from headerkit.stream import decode_capture
-from headerkit.tshark import tshark_fields
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.tshark import tshark_fields
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """``read_table`` is imported on first use: it brings pyarrow, which decoding does not need."""
+    """``read_table`` and ``dask`` are imported on first use: they bring pyarrow (and dask),
+    which decoding does not need."""
     if name == "read_table":
-        from headerkit.table import read_table
+        from headerkit.tables.table import read_table
 
         return read_table
+    if name == "dask":
+        from headerkit.tables import dask
+
+        return dask
     raise AttributeError(f"module 'headerkit' has no attribute {name!r}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from headerkit.layers import TCP, UDP, IPv4, IPv6, TcpOption
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, TcpOption
 from headerkit.schemas import tcp as t
 
 u8 = st.integers(0, 0xFF)

@@ -21,17 +21,17 @@ from scapy.layers.l2 import Ether
 from scapy.utils import PcapReader
 
 from headerkit import craft
-from headerkit.bridge import from_scapy, linktype_of, to_scapy
-from headerkit.build import build
 from headerkit.captures import CUSTOM_BLOCK, read_capture
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import decode
-from headerkit.ip_options import source_route_destination
-from headerkit.layers import TCP as HkTCP
-from headerkit.layers import Ethernet, IPv4, TcpOption
-from headerkit.layers import IPv6 as HkIPv6
-from headerkit.linktypes import LinkType
+from headerkit.interop.bridge import from_scapy, linktype_of, to_scapy
+from headerkit.packet.build import build
+from headerkit.packet.decode import decode
+from headerkit.packet.ip_options import source_route_destination
+from headerkit.packet.layers import TCP as HkTCP
+from headerkit.packet.layers import Ethernet, IPv4, TcpOption
+from headerkit.packet.layers import IPv6 as HkIPv6
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
 
 
 def test_from_scapy_reads_a_scapy_built_segment() -> None:

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from headerkit import capture as capture_module
-from headerkit.capture import CaptureError, CapturePermissionError, LiveCapture, capture
+from headerkit.captures import live as capture_module
 from headerkit.captures import read_capture
+from headerkit.captures.live import CaptureError, CapturePermissionError, LiveCapture, capture
 from headerkit.cli import capture as capture_cli
-from headerkit.decode import decode
-from headerkit.linktypes import LinkType
+from headerkit.packet.decode import decode
+from headerkit.schemas.linktypes import LinkType
 from tests.test_craft import cli
 
 

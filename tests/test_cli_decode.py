@@ -12,7 +12,7 @@ import pytest
 from headerkit import craft
 from headerkit.captures import PcapWriter
 from headerkit.cli import main
-from headerkit.linktypes import LinkType
+from headerkit.schemas.linktypes import LinkType
 from tests.conftest import handshake
 
 

@@ -1,6 +1,6 @@
 """The columnar decoder builds exactly the table of the per-packet decoder.
 
-Every test compares ``headerkit.columnar.batches`` with ``record_batches(decode_capture())``
+Every test compares ``headerkit.tables.columnar.batches`` with ``record_batches(decode_capture())``
 on the same file: the same schema, every column equal (nulls included, dictionaries in the
 same order) and the same warnings about a damaged file.
 """
@@ -23,14 +23,15 @@ from hypothesis import strategies as st
 
 from headerkit import build, craft
 from headerkit.captures import Interface, PcapngWriter, PcapWriter
-from headerkit.checksum import internet_checksum
-from headerkit.columnar import _Decoder, _pieces, _word_sums, batches
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import CaptureFileError
-from headerkit.layers import TCP, UDP, Ethernet, IPv4, IPv6, IPv6Extension, TcpOption, Vlan
-from headerkit.linktypes import LinkType
+from headerkit.packet.layers import TCP, UDP, Ethernet, IPv4, IPv6, IPv6Extension, TcpOption, Vlan
 from headerkit.schemas import tcp as t
-from headerkit.stream import decode_capture
-from headerkit.table import arrow_table, read_table, record_batches, schema
+from headerkit.schemas.checksum import internet_checksum
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.columnar import _Decoder, _pieces, _word_sums, batches
+from headerkit.tables.fields import schema
+from headerkit.tables.table import arrow_table, read_table, record_batches
 from tests import strategies as hs
 
 MACS = ("02:00:00:00:00:01", "02:00:00:00:00:02")

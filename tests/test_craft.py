@@ -14,14 +14,14 @@ from types import ModuleType
 import pytest
 
 from headerkit import craft
-from headerkit.build import build
 from headerkit.captures import read_capture
-from headerkit.checksum import ChecksumStatus
 from headerkit.cli import craft as craft_cli
-from headerkit.decode import decode
-from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
-from headerkit.linktypes import LinkType
+from headerkit.packet.build import build
+from headerkit.packet.decode import decode
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "pcaps" / "specs"

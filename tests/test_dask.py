@@ -1,4 +1,4 @@
-"""headerkit.dask: partitions per file and per byte range give the pandas result."""
+"""headerkit.tables.dask: partitions per file and per byte range give the pandas result."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from headerkit import craft, read_table
 from headerkit.captures import PcapWriter
-from headerkit.dask import partitions, read_pcaps
-from headerkit.linktypes import LinkType
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.dask import partitions, read_pcaps
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ import struct
 
 import pytest
 
-from headerkit.build import build
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import decode
 from headerkit.errors import (
     BoundsError,
     DecodeError,
@@ -16,7 +13,9 @@ from headerkit.errors import (
     OptionError,
     TruncatedError,
 )
-from headerkit.layers import (
+from headerkit.packet.build import build
+from headerkit.packet.decode import decode
+from headerkit.packet.layers import (
     TCP,
     UDP,
     Encapsulation,
@@ -31,7 +30,8 @@ from headerkit.layers import (
     UnknownLink,
     Vlan,
 )
-from headerkit.linktypes import LinkType
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
 
 ETH = Ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x0800)
 
@@ -295,9 +295,9 @@ def test_tso_zero_total_length_takes_the_frame_length() -> None:
 
 def test_offloaded_checksum_is_bad_with_a_note_saying_why() -> None:
     """Linux leaves only the pseudo-header sum in loopback segments (checksum offload)."""
-    from headerkit.checksum import pseudo_header_sum
-    from headerkit.decode import OFFLOAD
-    from headerkit.summary import summary_line
+    from headerkit.packet.decode import OFFLOAD
+    from headerkit.packet.summary import summary_line
+    from headerkit.schemas.checksum import pseudo_header_sum
 
     partial = pseudo_header_sum(bytes([192, 0, 2, 1]), bytes([198, 51, 100, 2]), 6, 25) % 0xFFFF
     pkt = decode(tcp_packet(checksum=partial))

@@ -9,8 +9,8 @@ import pytest
 
 from headerkit.captures import read_capture
 from headerkit.cli import experiment as experiment_cli
-from headerkit.decode import decode
-from headerkit.experiment import FrameKind, Run, boundaries
+from headerkit.interop.experiment import FrameKind, Run, boundaries
+from headerkit.packet.decode import decode
 from tests.test_capture import can_capture  # noqa: F401 - the fixture
 from tests.test_craft import cli
 
@@ -129,7 +129,7 @@ def test_cli_prints_the_three_views_and_writes_the_capture(
 def test_cli_reports_a_capture_it_may_not_make(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from headerkit import capture
+    from headerkit.captures import live as capture
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(1, "Operation not permitted")

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from headerkit import craft
+from headerkit import craft, seqnum
 from headerkit.cli import flows as flows_cli
-from headerkit.decode import Packet, decode
-from headerkit.flows import FlowTable, TcpState, annotate, seqnum
+from headerkit.flows import FlowTable, TcpState, annotate
 from headerkit.flows.table import Endpoint, tshark_sides
-from headerkit.linktypes import LinkType
+from headerkit.packet.decode import Packet, decode
+from headerkit.schemas.linktypes import LinkType
 
 CLIENT, SERVER = ("10.0.0.1", 40000), ("10.0.0.2", 80)
 MS = 1_000_000

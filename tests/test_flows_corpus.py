@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.cli import follow as follow_cli
 from headerkit.cli.flows import write_tshark
 from headerkit.flows import FlowTable, annotate
 from headerkit.flows.analysis import ANALYSIS_FIELDS
-from headerkit.stream import decode_capture
 from tests.conftest import load_compare
 
 FIELDS = [

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from fuzz.seeds import crafted
 from fuzz.targets import LINKTYPES, capture_target, decode_target
-from headerkit.decode import decode
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import CaptureFileError, DecodeError
-from headerkit.stream import decode_capture
-from headerkit.tshark import tshark_fields
+from headerkit.packet.decode import decode
+from headerkit.tables.tshark import tshark_fields
 from tests.conftest import ROOT
 
 SEEDS = crafted()

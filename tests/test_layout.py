@@ -103,7 +103,7 @@ BUILT = {
 @given(data=st.data())
 def test_fast_packer_equals_schema_build(name: str, data: st.DataObject) -> None:
     """header_bytes (the layout's packer, defaults from the schema) == schema.build."""
-    from headerkit.build import header_bytes
+    from headerkit.packet.build import header_bytes
 
     schema, layout, has_options = BUILT[name]
     fields: dict[str, object] = {}

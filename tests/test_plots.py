@@ -112,8 +112,8 @@ def test_time_sequence_marks_one_bar_per_retransmission() -> None:
 
 
 def test_time_sequence_of_a_capture_and_zero_windows(tmp_path: Path) -> None:
+    from headerkit.captures.decoded import decode_capture
     from headerkit.sim.pcap import write_pcap
-    from headerkit.stream import decode_capture
 
     path = tmp_path / "zw.pcap"
     result = simulate(load_scenario("zero-window"))

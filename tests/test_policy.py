@@ -15,9 +15,7 @@ import pytest
 
 from headerkit import craft
 from headerkit.captures import PcapngWriter, PcapWriter, read_capture
-from headerkit.checksum import ChecksumStatus
 from headerkit.cli import main
-from headerkit.decode import Packet, decode
 from headerkit.errors import (
     BoundsError,
     CaptureFileError,
@@ -25,9 +23,11 @@ from headerkit.errors import (
     OptionError,
     TruncatedError,
 )
-from headerkit.layers import IPv4, IPv6, UnknownLink
-from headerkit.linktypes import LinkType
-from headerkit.tshark import tshark_fields
+from headerkit.packet.decode import Packet, decode
+from headerkit.packet.layers import IPv4, IPv6, UnknownLink
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.tshark import tshark_fields
 
 RAW = LinkType.RAW
 

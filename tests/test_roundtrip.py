@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headerkit.build import build, option_bytes
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import decode
-from headerkit.layers import TCP, UDP, Ethernet, IPv4, IPv6, IPv6Extension, Vlan
-from headerkit.linktypes import LinkType
+from headerkit.packet.build import build, option_bytes
+from headerkit.packet.decode import decode
+from headerkit.packet.layers import TCP, UDP, Ethernet, IPv4, IPv6, IPv6Extension, Vlan
+from headerkit.packet.options import parse_options
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
 from headerkit.schemas.ipv4 import IPV4_HEADER
+from headerkit.schemas.linktypes import LinkType
 from headerkit.schemas.tcp import TCP_HEADER, TCP_OPTIONS
 from headerkit.schemas.udp import UDP_HEADER
-from headerkit.tcp_options import parse_options
 from tests import strategies as hs
 
 FIXED_TCP = ("srcport", "dstport", "seq", "ack", "flags", "window", "urgent_pointer")
@@ -184,7 +184,7 @@ def test_vlan_stack_and_ipv6_extensions_build_back() -> None:
 
 
 def _corpus_packets(corpus: Path):  # type: ignore[no-untyped-def]
-    from headerkit.stream import decode_capture
+    from headerkit.captures.decoded import decode_capture
 
     for path in sorted((corpus / "pcaps").iterdir()):
         yield from decode_capture(path)

@@ -12,11 +12,11 @@ from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 
 from headerkit import craft
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import decode
-from headerkit.layers import TcpOption
-from headerkit.linktypes import LinkType
+from headerkit.packet.decode import decode
+from headerkit.packet.layers import TcpOption
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.linktypes import LinkType
 from tests.strategies import ipv4_addr, ipv6_addr, u16, u32
 
 EXAMPLES = settings(max_examples=40, deadline=None)

@@ -10,10 +10,11 @@ import pytest
 
 from headerkit import craft, read_table
 from headerkit.captures import PcapWriter
-from headerkit.linktypes import LinkType
-from headerkit.stream import decode_capture
-from headerkit.table import ALIASES, COLUMNS, arrow_table
-from headerkit.tshark import tshark_fields
+from headerkit.captures.decoded import decode_capture
+from headerkit.schemas.linktypes import LinkType
+from headerkit.tables.fields import ALIASES, COLUMNS
+from headerkit.tables.table import arrow_table
+from headerkit.tables.tshark import tshark_fields
 from tests.conftest import handshake
 
 

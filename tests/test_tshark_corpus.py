@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from headerkit.stream import decode_capture
-from headerkit.tshark import tshark_fields
+from headerkit.captures.decoded import decode_capture
+from headerkit.tables.tshark import tshark_fields
 from tests.conftest import load_compare
 
 # Files where compare.py's "outer layer" view cannot match tshark's own listing, each

@@ -19,9 +19,9 @@ from headerkit.captures.reader import (
     max_snaplen,
 )
 from headerkit.captures.record import Record
-from headerkit.linktypes import LinkType
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.linktypes import LinkType
 from headerkit.schemas.pcap import ByteOrder
 
 Target = Source

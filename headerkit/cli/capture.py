@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from headerkit.captures import Record, write_capture
-from headerkit.craft import format_for
-from headerkit.decode import decode
-from headerkit.summary import summary_line
+from headerkit.interop.craft import format_for
+from headerkit.packet.decode import decode
+from headerkit.packet.summary import summary_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from headerkit.capture import CaptureError, LiveCapture
+    from headerkit.captures.live import CaptureError, LiveCapture
 
     first: list[int] = []
 

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from headerkit import craft
-from headerkit.layers import TcpOption
-from headerkit.summary import summary_line
+from headerkit.interop import craft
+from headerkit.packet.layers import TcpOption
+from headerkit.packet.summary import summary_line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,13 +12,13 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from headerkit.decode import Packet
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import DecodeError
 from headerkit.flows import annotate
 from headerkit.flows.analysis import Analysis
-from headerkit.stream import decode_capture
-from headerkit.summary import field_tree, summary_line
-from headerkit.tshark import tshark_fields
+from headerkit.packet.decode import Packet
+from headerkit.packet.summary import field_tree, summary_line
+from headerkit.tables.tshark import tshark_fields
 
 CSV_FIELDS = (
     "frame.number",
@@ -234,7 +234,8 @@ def _parquet_columnar(source: str, path: str) -> int:
     """The whole capture to Parquet through the columnar decoder, a batch at a time."""
     import pyarrow.parquet as pq
 
-    from headerkit.table import capture_batches, schema
+    from headerkit.tables.fields import schema
+    from headerkit.tables.table import capture_batches
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -254,7 +255,8 @@ def _write_parquet(packets: Iterator[Packet], path: str) -> None:
     """Stream the table to Parquet a batch at a time, so memory stays bounded."""
     import pyarrow.parquet as pq
 
-    from headerkit.table import record_batches, schema
+    from headerkit.tables.fields import schema
+    from headerkit.tables.table import record_batches
 
     with pq.ParquetWriter(path, schema()) as writer:
         for batch in record_batches(packets):

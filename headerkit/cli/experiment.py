@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from headerkit.layers import TCP
+from headerkit.packet.layers import TCP
+from headerkit.packet.summary import flags_text, option_text
 from headerkit.schemas import tcp as t
-from headerkit.summary import flags_text, option_text
 
 if TYPE_CHECKING:
-    from headerkit.decode import Packet
-    from headerkit.experiment import Run
+    from headerkit.interop.experiment import Run
+    from headerkit.packet.decode import Packet
 
 _WIRE_WIDTH = 60  # the wire column; the server's calls are printed to its right
 
@@ -70,8 +70,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from headerkit.capture import CaptureError
-    from headerkit.experiment import boundaries
+    from headerkit.captures.live import CaptureError
+    from headerkit.interop.experiment import boundaries
 
     messages = [m.encode() for m in args.send] if args.send else [b"Hello", b"World"]
     try:

@@ -7,9 +7,9 @@ import sys
 import warnings
 from typing import TextIO
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import HeaderkitError
 from headerkit.flows import Flow, FlowTable
-from headerkit.stream import decode_capture
 
 _RULE = "=" * 80
 _TSHARK_HEADER = (

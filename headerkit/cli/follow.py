@@ -7,12 +7,12 @@ import sys
 import warnings
 from typing import TextIO
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import HeaderkitError
 from headerkit.flows.follow import FollowedStream, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import MAX_BUFFER, Chunk, Gap, Overlap, Refused
 from headerkit.framing import framer_factory
-from headerkit.stream import decode_capture
 
 _RULE = "=" * 67
 _SHOWN = 60  # bytes of a message shown before it is cut

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import DecodeError
-from headerkit.stream import decode_capture
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

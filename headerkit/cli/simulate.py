@@ -7,7 +7,7 @@ import sys
 
 from headerkit.framing import framer_factory
 from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
-from headerkit.sim.trace import summary, timeline
+from headerkit.sim.report import summary, timeline
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -26,8 +26,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from headerkit.flows import seqnum
-from headerkit.layers import TCP
+from headerkit import seqnum
+from headerkit.packet.layers import TCP
 from headerkit.schemas import tcp as t
 
 UNKNOWN_SCALE = -1  # tshark: the handshake was not seen

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from headerkit.decode import Packet
 from headerkit.flows.reassembly import HISTORY, MAX_BUFFER, Event, Reassembler
 from headerkit.flows.table import Flow, FlowTable, Seen
+from headerkit.packet.decode import Packet
 from headerkit.schemas import tcp as t
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from headerkit.flows import seqnum
+from headerkit import seqnum
 
 MAX_BUFFER = 1 << 20
 HISTORY = 64 << 10

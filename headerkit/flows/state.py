@@ -23,7 +23,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from headerkit.flows import seqnum
+from headerkit import seqnum
 from headerkit.flows.analysis import Analysis
 from headerkit.schemas import tcp as t
 from headerkit.tcp_states import TcpState

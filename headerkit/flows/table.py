@@ -19,13 +19,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import Packet
 from headerkit.flows.analysis import NO_FLAGS, Analysis, SegmentAnalysis, TcpAnalyzer
 from headerkit.flows.state import Connection
-from headerkit.ip_options import home_address, routing_final_destination
-from headerkit.layers import TCP, UDP, IPv4, IPv6, ntop
+from headerkit.packet.decode import Packet
+from headerkit.packet.ip_options import home_address, routing_final_destination
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, ntop
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
 
 Protocol = Literal["tcp", "udp"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from headerkit.decode import Packet
-from headerkit.layers import TCP, UDP, Layer
+from headerkit.packet.decode import Packet
+from headerkit.packet.layers import TCP, UDP, Layer
+from headerkit.packet.summary import flags_text, option_text
 from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.tcp import TCP_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
-from headerkit.summary import flags_text, option_text
 
 ROW_BITS = 32
 _LABELS = {

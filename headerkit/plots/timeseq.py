@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from headerkit.decode import Packet
+from headerkit.captures.decoded import decode_capture
 from headerkit.flows import annotate
+from headerkit.packet.decode import Packet
 from headerkit.schemas import tcp as t
-from headerkit.stream import decode_capture
 
 _RETRANSMISSIONS = ("retransmission", "fast_retransmission", "spurious_retransmission")
 

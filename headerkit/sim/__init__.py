@@ -8,6 +8,7 @@
 
 from headerkit.sim.engine import Result, Simulation, Stream, simulate
 from headerkit.sim.network import LinkConfig, Rule
+from headerkit.sim.report import summary, timeline
 from headerkit.sim.scenario import (
     Call,
     EndpointSpec,
@@ -20,7 +21,7 @@ from headerkit.sim.scenario import (
     variants,
 )
 from headerkit.sim.tcp import SocketError, TcpConfig, TcpEndpoint
-from headerkit.sim.trace import Entry, Kind, summary, timeline
+from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpConfig, UdpEndpoint
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Export a simulation as a capture file, as tcpdump next to one endpoint would record it.
 
-Every packet is built by :mod:`headerkit.craft` (correct lengths and checksums) as a raw
+Every packet is built by :mod:`headerkit.interop.craft` (correct lengths and checksums) as a raw
 IPv4 packet (link type RAW).  The capture point is ``scenario.capture``: it records that
 endpoint's packets when they leave (even those the path then drops) and the peer's when
 they arrive (so packets lost on the way there are missing, duplicates appear twice).
@@ -12,10 +12,10 @@ import os
 import struct
 from collections.abc import Iterator
 
-from headerkit import craft
 from headerkit.captures import PcapWriter
-from headerkit.checksum import internet_checksum
-from headerkit.linktypes import LinkType
+from headerkit.interop import craft
+from headerkit.schemas.checksum import internet_checksum
+from headerkit.schemas.linktypes import LinkType
 from headerkit.sim.engine import ADDRESSES, Result
 from headerkit.sim.segment import Datagram, Packet
 from headerkit.sim.trace import Entry, Kind

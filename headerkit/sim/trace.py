@@ -1,20 +1,16 @@
-"""The record of a simulation and its text forms: a packetdrill-like timeline and a summary.
+"""The record of a simulation: what happened, when and where, as typed entries.
 
-Entries hold objects (segments, numbers); text is made only when asked for.
+Entries hold objects (segments, numbers); text is made only when asked for
+(:mod:`headerkit.sim.report`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
-from headerkit.sim.segment import Datagram, Packet, Segment, flag_text
-
-if TYPE_CHECKING:
-    from headerkit.sim.engine import Result
+from headerkit.sim.segment import Datagram, Packet, flag_text
 
 SIDE_NAMES = "ab"
 LABEL_TEXT = {
@@ -94,130 +90,3 @@ def _data_text(data: bytes) -> str:
     if len(data) <= 16 and all(32 <= c < 127 for c in data):
         return repr(data.decode())
     return ""
-
-
-def _bases(result: Result, side: int) -> tuple[int, int]:
-    return result.iss[side], result.iss[1 - side]
-
-
-def format_entry(entry: Entry, result: Result, verbose: bool = False) -> str | None:
-    """One timeline line, or None if the entry is shown only in verbose mode."""
-    who = SIDE_NAMES[entry.side]
-    stamp = f"{entry.time / 1e9:10.6f} {who}"
-    kind = entry.kind
-    if kind is Kind.SEND:
-        assert entry.packet is not None
-        text = "> " + describe_packet(entry.packet, _bases(result, entry.side))
-        text += _labels(entry.packet)
-        if entry.text:
-            text += f" ({entry.text})"
-        return f"{stamp} {text}{_send_view(entry)}"
-    if kind is Kind.ARRIVE:
-        if not verbose:
-            return None
-        assert entry.packet is not None
-        text = "< " + describe_packet(entry.packet, _bases(result, 1 - entry.side))
-        return f"{stamp} {text}{_arrive_view(entry, result)}"
-    if kind is Kind.CALL:
-        return f"{stamp} {entry.text} ..." if verbose else None
-    if kind is Kind.RETURN:
-        return f"{stamp} {entry.text}"
-    return f"{stamp} [{kind.value}] {entry.text}"
-
-
-def _labels(pkt: Packet) -> str:
-    shown = [LABEL_TEXT.get(label, label) for label in pkt.labels if label != "retransmission"]
-    if "retransmission" in pkt.labels and "fast_retransmission" not in pkt.labels:
-        shown.insert(0, "retransmission")
-    return f" [{', '.join(shown)}]" if shown else ""
-
-
-def _send_view(entry: Entry) -> str:
-    pkt = entry.packet
-    if not isinstance(pkt, Segment) or len(entry.view) < 5:
-        return ""
-    flight, cwnd, rwnd, sndq, rcvq = entry.view
-    if pkt.payload or pkt.flags & 0x03:
-        return f"  ; flight {flight} cwnd {cwnd} rwnd {rwnd} sndbuf {sndq}"
-    return f"  ; rcvbuf {rcvq}"
-
-
-def _arrive_view(entry: Entry, result: Result) -> str:
-    if isinstance(entry.packet, Datagram):
-        queued, count = entry.view[0], entry.view[1]
-        return f"  ; queue {count} datagram(s), {queued} bytes"
-    used, ooo, wnd, _ = entry.view
-    size = (result.scenario.a, result.scenario.b)[entry.side].tcp.rcvbuf
-    extra = f" out-of-order {ooo}" if ooo else ""
-    return f"  ; rcvbuf {used}/{size}{extra} rwnd {wnd}"
-
-
-def timeline(result: Result, verbose: bool = False) -> Iterator[str]:
-    """The timeline, line by line."""
-    for entry in result.entries:
-        line = format_entry(entry, result, verbose)
-        if line is not None:
-            yield line
-
-
-def _boundaries(chunks: Sequence[bytes]) -> str:
-    joined = b"".join(chunks)
-    if chunks and len(joined) <= 120 and all(32 <= c < 127 for c in joined):
-        return "|" + "|".join(c.decode() for c in chunks) + "|"
-    sizes = [str(len(c)) for c in chunks]
-    if len(sizes) > 20:
-        sizes = [*sizes[:10], f"... ({len(sizes) - 20} more) ...", *sizes[-10:]]
-    return " + ".join(sizes) if sizes else "(none)"
-
-
-def summary(result: Result) -> Iterator[str]:
-    """send() boundaries against recv() chunks, per direction, and what the network saw."""
-    udp = result.scenario.protocol == "udp"
-    send_call, recv_call = ("sendto", "recvfrom") if udp else ("send", "recv")
-    for side in (0, 1):
-        sent = result.streams[side].sends
-        received = result.streams[1 - side].recvs
-        got = [c for c in received if c]
-        if not sent and not got:
-            continue
-        src, dst = SIDE_NAMES[side], SIDE_NAMES[1 - side]
-        total_in, total_out = sum(map(len, sent)), sum(map(len, got))
-        yield (
-            f"{src} -> {dst}: {total_in} bytes in {len(sent)} {send_call}() calls; "
-            f"{total_out} bytes in {len(got)} {recv_call}() results"
-        )
-        width = len(recv_call) + 18
-        yield f"  {send_call + '() boundaries:':<{width}}{_boundaries(sent)}"
-        yield f"  {recv_call + '() chunks:':<{width}}{_boundaries(got)}"
-        if udp:
-            cut = result.streams[1 - side].truncated
-            if cut:
-                yield f"  truncated datagrams (whole lengths): {cut}"
-        elif b"".join(sent) == b"".join(got):
-            yield "  the receiver read exactly the bytes sent, in order"
-        elif b"".join(sent).startswith(b"".join(got)):
-            yield f"  the receiver read the first {total_out} of the {total_in} bytes sent"
-        else:
-            yield "  the receiver did NOT read the bytes sent, in order"
-    counts: Counter[str] = Counter()
-    per_side = [0, 0]
-    for entry in packets_sent(result.entries):
-        per_side[entry.side] += 1
-        assert entry.packet is not None
-        labels = entry.packet.labels
-        if "fast_retransmission" in labels:
-            labels = tuple(x for x in labels if x != "retransmission")
-        counts.update(labels)
-        if entry.text:
-            counts[entry.text] += 1
-    noun = "datagrams" if udp else "segments"
-    yield f"{noun}: a sent {per_side[0]}, b sent {per_side[1]}"
-    if counts:
-        yield "  " + ", ".join(f"{LABEL_TEXT.get(k, k)} {v}" for k, v in sorted(counts.items()))
-    for side in (0, 1):
-        stream = result.streams[side]
-        if stream.blocked_in:
-            yield f"{SIDE_NAMES[side]} still blocked in {stream.blocked_in} at the end"
-    if not udp:
-        yield f"final states: a {result.states[0]}, b {result.states[1]}"
-    yield f"simulated time: {result.end / 1e9:.6f} s"

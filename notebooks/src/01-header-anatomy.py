@@ -11,12 +11,12 @@ import struct
 import matplotlib.pyplot as plt
 
 import headerkit
+from headerkit.packet.summary import field_tree
 from headerkit.plots import header_anatomy
-from headerkit.summary import field_tree
 
 packets = list(headerkit.decode_capture("../pcaps/tcp-hello-world-slow-reader.pcap"))
 for pkt in packets[:4]:
-    print(headerkit.summary.summary_line(pkt, packets[0].timestamp_ns))
+    print(headerkit.packet.summary.summary_line(pkt, packets[0].timestamp_ns))
 
 # %% [markdown]
 # ## The SYN: every field

@@ -9,8 +9,8 @@ import os
 
 import matplotlib.pyplot as plt
 
-from headerkit.experiment import boundaries as experiment
 from headerkit.framing import DelimiterFramer, LengthPrefixFramer
+from headerkit.interop.experiment import boundaries as experiment
 from headerkit.plots import boundaries, simulation_boundaries
 from headerkit.sim import load_scenario, simulate, summary
 

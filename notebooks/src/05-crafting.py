@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Crafting packets, good and broken, and checking them with tshark
 #
-# `headerkit.craft` computes every derived field (lengths, data offset, padding, checksums)
+# `headerkit.interop.craft` computes every derived field (lengths, data offset, padding, checksums)
 # unless you give it, so a broken packet is one argument away.
 
 # %%
@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from headerkit import LinkType, craft, decode
-from headerkit.summary import summary_line
+from headerkit.packet.summary import summary_line
 
 good = craft.tcp(
     sport=40000, dport=80, flags="S", mss=1460, wscale=7, sack_perm=True, timestamps=(1, 0)

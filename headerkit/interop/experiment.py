@@ -2,7 +2,7 @@
 
 A client sends messages a moment apart and closes; a server, perhaps after a delay, reads
 with recv() of given sizes until the end of the stream (TCP) or one call per datagram (UDP).
-Both run on loopback in this process while :class:`~headerkit.capture.LiveCapture` records
+Both run on loopback in this process while :class:`~headerkit.captures.live.LiveCapture` records
 the packets, so a run holds the three views side by side: what each send() handed over,
 what crossed the wire, and what each recv() returned.
 """
@@ -19,9 +19,9 @@ from functools import partial
 from typing import Literal
 
 from headerkit.captures import Record, write_capture
-from headerkit.craft import CaptureFormat, format_for
-from headerkit.decode import Packet, decode
 from headerkit.framing import Framer, framer_factory
+from headerkit.interop.craft import CaptureFormat, format_for
+from headerkit.packet.decode import Packet, decode
 
 __all__ = ["Call", "FrameKind", "Proto", "Run", "boundaries", "framer"]
 
@@ -147,7 +147,7 @@ def boundaries(
             serve = partial(_udp_server, run, server, len(payloads))
         live = None
         if capture:
-            from headerkit.capture import LiveCapture
+            from headerkit.captures.live import LiveCapture
 
             live = LiveCapture(iface, f"{proto} port {port}").start()
         try:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from headerkit.decode import Packet
-from headerkit.layers import (
+from headerkit.packet.decode import Packet
+from headerkit.packet.layers import (
     TCP,
     UDP,
     Ethernet,
@@ -22,9 +22,9 @@ from headerkit.layers import (
     Null,
     Vlan,
 )
+from headerkit.packet.options import tshark_option_walk
 from headerkit.schemas import tcp as t
 from headerkit.schemas.link import ETHERTYPE_VLAN, MAX_802_3_LENGTH
-from headerkit.tcp_options import tshark_option_walk
 
 
 def tshark_fields(pkt: Packet) -> dict[str, Any]:

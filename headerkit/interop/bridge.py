@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from headerkit.craft import Crafted
-from headerkit.decode import Packet, decode
-from headerkit.linktypes import RAW_IP, LinkType
+from headerkit.interop.craft import Crafted
+from headerkit.packet.decode import Packet, decode
+from headerkit.schemas.linktypes import RAW_IP, LinkType
 
 __all__ = ["from_scapy", "linktype_of", "to_scapy"]
 

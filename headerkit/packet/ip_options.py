@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from headerkit.layers import IPv6Extension
+from headerkit.packet.layers import IPv6Extension
 from headerkit.schemas import ipv6 as ipv6_schema
 
 # IPv4 option types (IANA "IP Option Numbers") with a route whose last hop is the destination

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from headerkit.schemas.pcap import FILE_HEADER_SIZE, RECORD, FixedPrefix, byte_order_of
-from headerkit.table import read_table, schema, to_pandas
+from headerkit.tables.fields import schema
+from headerkit.tables.table import read_table, to_pandas
 
 PARTITION_BYTES = 64 << 20
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from headerkit.captures import CaptureReader, read_capture
-from headerkit.decode import Packet, decode
 from headerkit.errors import CaptureFileError
+from headerkit.packet.decode import Packet, decode
 
 
 class DecodedCapture:

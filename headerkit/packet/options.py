@@ -1,4 +1,4 @@
-"""The TCP option walk: option bytes to :class:`~headerkit.layers.TcpOption` values.
+"""The TCP option walk: option bytes to :class:`~headerkit.packet.layers.TcpOption` values.
 
 This is the fast path for :data:`headerkit.schemas.tcp.TCP_OPTIONS`; tests prove the two
 agree on every well-formed option list.  The walk advances at least one byte per step and
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from headerkit.errors import DecodeError, OptionError
-from headerkit.layers import TcpOption
+from headerkit.packet.layers import TcpOption
 from headerkit.schemas import tcp as t
 
 _U16 = struct.Struct(">H").unpack_from

@@ -1,7 +1,8 @@
 """A capture file to Arrow record batches, decoded a chunk of records at a time with numpy.
 
-The contract: the batches hold exactly what :func:`headerkit.table.record_batches` makes of
-:func:`headerkit.stream.decode_capture` (tests prove it on the corpus and on generated files).
+The contract: the batches hold exactly what :func:`headerkit.tables.table.record_batches` makes
+of :func:`headerkit.captures.decoded.decode_capture`
+(tests prove it on the corpus and on generated files).
 
 Classic pcap files are read in large chunks, scanned for record offsets (the one step that
 cannot be vectorized, since each record's position depends on the one before) and their
@@ -13,7 +14,7 @@ header is gathered as a fixed-size record whose field offsets and bit masks come
 construct schemas (:class:`~headerkit.schemas.layout.FixedLayout`), checksums are summed with
 ``np.add.reduceat``, and TCP options are walked for all segments in step.  Any other packet
 (a problem of any kind, another link type, IP options, extension headers, fragments,
-truncation, unusual options) is decoded by :func:`headerkit.decode.decode` and its row put
+truncation, unusual options) is decoded by :func:`headerkit.packet.decode.decode` and its row put
 back in its place.
 """
 
@@ -37,17 +38,17 @@ import pyarrow as pa
 from headerkit.captures.files import Source
 from headerkit.captures.reader import CaptureReader, CaptureTruncatedError, max_snaplen
 from headerkit.captures.record import Record
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import PROTO_TCP, PROTO_UDP, decode
 from headerkit.errors import CaptureFileError
-from headerkit.layers import ntop
-from headerkit.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
+from headerkit.packet.decode import PROTO_TCP, PROTO_UDP, decode
+from headerkit.packet.layers import ntop
 from headerkit.schemas import link as link_schema
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import EXTENSION_HEADERS, IPV6_LAYOUT
 from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.link import ETHERNET_LAYOUT, VLAN_TAG_LAYOUT
+from headerkit.schemas.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
 from headerkit.schemas.pcap import (
     FILE_HEADER,
     FILE_HEADER_SIZE,
@@ -60,7 +61,7 @@ from headerkit.schemas.pcap import (
 )
 from headerkit.schemas.tcp import TCP_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
-from headerkit.table import BATCH_ROWS, FLAG_COLUMNS, row, schema
+from headerkit.tables.fields import BATCH_ROWS, FLAG_COLUMNS, row, schema
 
 Arr = npt.NDArray[Any]
 
@@ -535,7 +536,7 @@ def _walk(opt: Arr, end: Arr) -> _Walk:
 
 def _unlisted(kind: Arr, length: Arr, value: Arr, room: Arr) -> Arr:
     """Options the fast path leaves to the per-packet decoder: those it reports a problem
-    in (see :func:`headerkit.tcp_options.parse_options`), a SACK without blocks (an empty
+    in (see :func:`headerkit.packet.options.parse_options`), a SACK without blocks (an empty
     list) and the kinds whose columns only it fills."""
     single = kind <= t.NOP
     bad: Arr = ~single & ((room < 2) | (length < 2) | (length > room))
@@ -1066,7 +1067,7 @@ def _piece(recs: _Records, sch: pa.Schema) -> list[pa.Array]:
 
 
 def _assemble(pieces: list[list[pa.Array]], sch: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """The pieces of one batch of :data:`~headerkit.table.BATCH_ROWS` rows as record batches.
+    """The pieces of one batch of :data:`~headerkit.tables.table.BATCH_ROWS` rows as record batches.
 
     Every piece of a dictionary column takes as its dictionary the batch's values in order
     of first appearance, as the per-packet rows encoded in one batch have it.
@@ -1103,7 +1104,7 @@ def batches(
 ) -> Iterator[pa.RecordBatch]:
     """The table of a capture file as record batches, reading ``chunk_bytes`` of the file at a
     time; batches end where the file's chunks do and every ``rows`` packets (where the
-    per-packet :func:`~headerkit.table.record_batches` ends its batches)."""
+    per-packet :func:`~headerkit.tables.table.record_batches` ends its batches)."""
     sch = schema(fields)
     pending: list[list[pa.Array]] = []
     count = 0

@@ -12,8 +12,8 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from headerkit.checksum import ChecksumStatus
 from headerkit.schemas import tcp as tcp_schema
+from headerkit.schemas.checksum import ChecksumStatus
 
 
 def mac(raw: bytes) -> str:

@@ -30,9 +30,9 @@ from scapy.data import ARPHRD_LOOPBACK, MTU
 from scapy.error import Scapy_Exception
 from scapy.sendrecv import AsyncSniffer
 
-from headerkit.bridge import linktype_of
 from headerkit.captures import Record
 from headerkit.errors import HeaderkitError
+from headerkit.interop.bridge import linktype_of
 
 __all__ = ["CaptureError", "CapturePermissionError", "LiveCapture", "capture"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from headerkit.checksum import ChecksumStatus
-from headerkit.decode import OFFLOAD, Packet
-from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
+from headerkit.packet.decode import OFFLOAD, Packet
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import ChecksumStatus
 
 _IP_FLAGS = ((0b100, "RB"), (0b010, "DF"), (0b001, "MF"))
 _PROTOCOLS = {6: "TCP", 17: "UDP", 1: "ICMP", 58: "ICMPv6", 47: "GRE", 50: "ESP", 51: "AH"}

@@ -14,20 +14,19 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from headerkit.checksum import ChecksumStatus, internet_checksum, pseudo_header_sum
 from headerkit.errors import (
     BoundsError,
     DecodeError,
     InvalidFieldError,
     TruncatedError,
 )
-from headerkit.ip_options import (
+from headerkit.packet.ip_options import (
     home_address,
     routing_final_destination,
     source_route_destination,
     tlv_overrun,
 )
-from headerkit.layers import (
+from headerkit.packet.layers import (
     TCP,
     UDP,
     Encapsulation,
@@ -45,9 +44,10 @@ from headerkit.layers import (
     mac,
     ntop,
 )
-from headerkit.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
+from headerkit.packet.options import ignore_problem, parse_options
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
+from headerkit.schemas.checksum import ChecksumStatus, internet_checksum, pseudo_header_sum
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import (
     AUTHENTICATION_LAYOUT,
@@ -72,9 +72,9 @@ from headerkit.schemas.link import (
     PPPOE_LAYOUT,
     VLAN_TAG_LAYOUT,
 )
+from headerkit.schemas.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
 from headerkit.schemas.tcp import TCP_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
-from headerkit.tcp_options import ignore_problem, parse_options
 
 _PPP_ETHERTYPES = {
     link_schema.PPP_IPV4: link_schema.ETHERTYPE_IPV4,

@@ -1,6 +1,6 @@
 """Decoded layers back to bytes, through the same construct schemas.
 
-``build(layers, payload)`` is the inverse of :func:`headerkit.decode`: every field that is
+``build(layers, payload)`` is the inverse of :func:`headerkit.packet.decode`: every field that is
 set is written as given, so a decoded packet builds back to its own bytes, and every field
 left ``None`` is derived — IHL, total and payload lengths, data offset and padding to 32
 bits, UDP length, and every checksum (TCP/UDP over the IPv4 or IPv6 pseudo-header; a
@@ -16,9 +16,8 @@ from typing import Any
 
 import construct as cs
 
-from headerkit.checksum import internet_checksum, transport_checksum
 from headerkit.errors import HeaderkitError
-from headerkit.layers import (
+from headerkit.packet.layers import (
     TCP,
     UDP,
     Encapsulation,
@@ -38,6 +37,7 @@ from headerkit.layers import (
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
 from headerkit.schemas import tcp as t
+from headerkit.schemas.checksum import internet_checksum, transport_checksum
 from headerkit.schemas.ipv4 import IPV4_HEADER, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import (
     AUTHENTICATION_HEADER,

@@ -19,15 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from headerkit.build import build, option_bytes
 from headerkit.captures import Record, write_capture
-from headerkit.decode import Packet, decode
 from headerkit.errors import HeaderkitError
-from headerkit.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
-from headerkit.linktypes import LinkType
+from headerkit.packet.build import build, option_bytes
+from headerkit.packet.decode import Packet, decode
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import tcp as t
 from headerkit.schemas.ipv4 import IPV4_LAYOUT
 from headerkit.schemas.ipv6 import IPV6_LAYOUT
+from headerkit.schemas.linktypes import LinkType
 
 # tcpdump's one-letter flag names, and tshark's names
 FLAG_LETTERS = {

@@ -1,0 +1,68 @@
+"""The package's shape: imports run one way, with no cycle (lazy and TYPE_CHECKING ones too)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import headerkit
+
+PACKAGE = Path(headerkit.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Every headerkit module each module imports, wherever the import statement stands."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                base = node.module
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.add(sub if sub in modules else base)
+            elif isinstance(node, ast.Import):
+                targets.update(a.name for a in node.names)
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle among the modules (package ``__init__`` files left out), if any."""
+    graph = {m: {t for t in ts if t != "headerkit"} for m, ts in graph.items() if m != "headerkit"}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in graph.get(node, ()) and nxt.startswith(node + "."):
+                continue  # a package importing its own submodules is how packages re-export
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    assert _cycle(_imports()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a.w": set()}
+    assert _cycle(graph) == ["a.x", "a.y", "a.z", "a.x"]
