@@ -22,8 +22,9 @@ from headerkit.sim import (
     variants,
 )
 from headerkit.sim.segment import seq_diff, seq_le, seq_lt
-from headerkit.sim.states import TRANSITIONS, Event, State, TransitionError, next_state
 from headerkit.sim.trace import Kind
+from headerkit.tcp_states import TRANSITIONS, Event, TransitionError, next_state
+from headerkit.tcp_states import TcpState as State
 
 
 def labels(result: Result, side: int | None = None) -> list[str]:

@@ -5,7 +5,7 @@ segments come out in ``out`` and notes (state changes, timer events) in ``notes`
 be drained by the caller.  ``next_deadline()`` says when the endpoint wants ``on_timer``.
 
 Modeled (RFC 9293 names as attributes: snd_una, snd_nxt, snd_wnd, rcv_nxt, rcv_wnd, iss,
-irs): the state table of :mod:`headerkit.sim.states`; MSS and window-scale negotiation;
+irs): the state table of :mod:`headerkit.tcp_states`; MSS and window-scale negotiation;
 a send buffer of ``sndbuf`` bytes and a receive buffer of ``rcvbuf`` bytes; at most
 min(cwnd, rwnd) new bytes unacknowledged; PSH on the segment that empties the send buffer;
 Nagle; sender and receiver silly-window avoidance; delayed ACKs; window updates; out-of-order
@@ -31,7 +31,7 @@ from headerkit.sim.segment import (
     seq_lt,
     seq_max,
 )
-from headerkit.sim.states import (
+from headerkit.tcp_states import (
     CAN_RECEIVE_DATA,
     SYNCHRONIZED,
     Event,
