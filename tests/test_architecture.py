@@ -66,3 +66,41 @@ def test_the_import_graph_has_no_cycle() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a.w": set()}
     assert _cycle(graph) == ["a.x", "a.y", "a.z", "a.x"]
+
+
+# The layers, lowest first: a module may import from its own layer's package and from lower
+# layers only (the README's architecture section lists them in this order).
+LAYERS = [
+    {"errors"},
+    {"schemas", "seqnum", "framing", "tcp_states"},
+    {"packet"},
+    {"captures"},
+    {"interop", "flows"},
+    {"tables", "sim"},
+    {"plots"},
+    {"cli"},
+    {"__main__"},
+]
+
+
+def _part(module: str) -> str:
+    """The top-level package or module of ``headerkit`` a module belongs to."""
+    return module.split(".")[1] if "." in module else module
+
+
+def test_imports_run_down_the_layers() -> None:
+    rank = {name: level for level, names in enumerate(LAYERS) for name in names}
+    upward = []
+    for module, targets in _imports().items():
+        if module == "headerkit":
+            continue  # the package re-exports the public API from every layer
+        for target in targets:
+            a, b = _part(module), _part(target)
+            if a != b and b != "headerkit" and rank[b] >= rank[a]:
+                upward.append(f"{module} -> {target}")
+    assert upward == []
+
+
+def test_every_part_of_the_package_has_a_layer() -> None:
+    parts = {_part(m) for m in _imports() if m != "headerkit"}
+    assert parts <= {name for names in LAYERS for name in names}

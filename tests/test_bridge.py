@@ -22,7 +22,8 @@ from scapy.utils import PcapReader
 
 from headerkit import craft
 from headerkit.captures import CUSTOM_BLOCK, read_capture
-from headerkit.interop.bridge import from_scapy, linktype_of, to_scapy
+from headerkit.captures.live import linktype_of
+from headerkit.interop.bridge import from_scapy, to_scapy
 from headerkit.packet.build import build
 from headerkit.packet.decode import decode
 from headerkit.packet.ip_options import source_route_destination

@@ -32,9 +32,23 @@ from scapy.sendrecv import AsyncSniffer
 
 from headerkit.captures import Record
 from headerkit.errors import HeaderkitError
-from headerkit.interop.bridge import linktype_of
+from headerkit.schemas.linktypes import LinkType
 
 __all__ = ["CaptureError", "CapturePermissionError", "LiveCapture", "capture"]
+
+
+def linktype_of(pkt: Any) -> int:
+    """The link type of a scapy packet, from its outermost layer (raw IP for IP and IPv6)."""
+    from scapy.config import conf
+    from scapy.layers.inet import IP
+    from scapy.layers.inet6 import IPv6
+
+    if isinstance(pkt, IP | IPv6):
+        return LinkType.RAW
+    linktype: int | None = conf.l2types.layer2num.get(type(pkt))
+    if linktype is None:
+        raise ValueError(f"no link type for a scapy {type(pkt).__name__} packet")
+    return linktype
 
 
 class CaptureError(HeaderkitError, OSError):

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from headerkit.captures.live import linktype_of
 from headerkit.interop.craft import Crafted
 from headerkit.packet.decode import Packet, decode
 from headerkit.schemas.linktypes import RAW_IP, LinkType
 
-__all__ = ["from_scapy", "linktype_of", "to_scapy"]
+__all__ = ["from_scapy", "to_scapy"]
 
 _NS_PER_S = 1_000_000_000
-
-
-def linktype_of(pkt: Any) -> int:
-    """The link type of a scapy packet, from its outermost layer (raw IP for IP and IPv6)."""
-    from scapy.config import conf
-    from scapy.layers.inet import IP
-    from scapy.layers.inet6 import IPv6
-
-    if isinstance(pkt, IP | IPv6):
-        return LinkType.RAW
-    linktype: int | None = conf.l2types.layer2num.get(type(pkt))
-    if linktype is None:
-        raise ValueError(f"no link type for a scapy {type(pkt).__name__} packet")
-    return linktype
 
 
 def from_scapy(pkt: Any, *, linktype: int | None = None, strict: bool = False) -> Packet:
