@@ -57,3 +57,26 @@ class CaptureFileError(DecodeError):
 
 class FramingError(HeaderkitError, ValueError):
     """A byte stream that breaks its framing rule (message too long, stream ends mid-message)."""
+
+
+class ScriptError(HeaderkitError, ValueError):
+    """A packetdrill script that cannot be read: names the file, the line and the column."""
+
+    def __init__(self, path: str, line: int, reason: str, *, column: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.reason = reason
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
+
+
+class ScriptUnsupported(ScriptError):
+    """A script that needs something the model does not have; ``feature`` names it."""
+
+    def __init__(self, path: str, line: int, feature: str) -> None:
+        self.feature = feature
+        super().__init__(path, line, f"unsupported: {feature}")
+
+
+class ScriptMismatch(ScriptError):
+    """The model did not do what the script expects at ``line``."""

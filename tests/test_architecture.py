@@ -77,7 +77,7 @@ LAYERS = [
     {"captures"},
     {"interop", "flows"},
     {"tables", "sim"},
-    {"plots"},
+    {"plots", "packetdrill"},
     {"cli"},
     {"__main__"},
 ]

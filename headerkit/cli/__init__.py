@@ -6,9 +6,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from headerkit.cli import capture, craft, decode, experiment, flows, follow, plot, simulate
+from headerkit.cli import (
+    capture,
+    craft,
+    decode,
+    experiment,
+    flows,
+    follow,
+    packetdrill,
+    plot,
+    simulate,
+)
 
-SUBCOMMANDS = (decode, flows, follow, plot, simulate, craft, capture, experiment)
+SUBCOMMANDS = (decode, flows, follow, plot, simulate, packetdrill, craft, capture, experiment)
 
 
 def build_parser() -> argparse.ArgumentParser:

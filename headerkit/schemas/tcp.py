@@ -37,6 +37,18 @@ FLAG_NAMES: tuple[tuple[int, str], ...] = (
     (AE, "AE"),
 )
 
+# tcpdump's and packetdrill's one-letter names ("S.", "P.", "F."); ACK is ".".
+FLAG_LETTERS: tuple[tuple[int, str], ...] = (
+    (SYN, "S"),
+    (FIN, "F"),
+    (RST, "R"),
+    (PSH, "P"),
+    (URG, "U"),
+    (ECE, "E"),
+    (CWR, "W"),
+    (ACK, "."),
+)
+
 # Option kinds (IANA "TCP Option Kind Numbers")
 EOL = 0
 NOP = 1

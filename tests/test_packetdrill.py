@@ -1,0 +1,214 @@
+"""packetdrill scripts against the model: the project's own scripts pass; a changed expectation
+fails naming the line, what was expected and what the model did; what the model lacks is
+named as unsupported; the script language is read as packetdrill writes it."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headerkit.errors import ScriptError, ScriptMismatch, ScriptUnsupported
+from headerkit.packetdrill import parse_script, read_script, run_script
+from headerkit.packetdrill.script import Elided, Packet, Syscall, TimeKind
+
+SCRIPTS = sorted((Path(__file__).parent / "packetdrill").glob("*.pkt"))
+HEADER = """`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0`
+    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+   +0 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+   +0 bind(3, ..., ...) = 0
+   +0 listen(3, 1) = 0
+  +.1 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
+   +0 > S. 0:0(0) ack 1 <...>
+  +.1 < . 1:1(0) ack 1 win 512
+   +0 accept(3, ..., ...) = 4
+"""
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "headerkit", "packetdrill", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_project_has_its_stories_as_scripts() -> None:
+    names = {p.stem for p in SCRIPTS}
+    assert {"hello-world", "zero-window", "nagle", "fast-retransmit"} <= names
+    assert {"close-local-first", "close-remote-first", "close-simultaneous"} <= names
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_the_projects_scripts_pass(script: Path) -> None:
+    done = cli(str(script))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("lines)") and "passed" in done.stdout
+
+
+def test_a_changed_expectation_fails_naming_line_expected_and_model(tmp_path: Path) -> None:
+    text = (Path(__file__).parent / "packetdrill" / "close-local-first.pkt").read_text()
+    broken = tmp_path / "broken.pkt"
+    broken.write_text(text.replace("> F. 1001:1001(0) ack 1", "> F. 1001:1001(0) ack 7"))
+    done = cli(str(broken))
+    assert done.returncode == 1
+    line = next(
+        n for n, t in enumerate(broken.read_text().splitlines(), 1) if "ack 7" in t and ">" in t
+    )
+    assert f"broken.pkt:{line}:" in done.stderr
+    assert "expected: F. 1001:1001(0) ack 7" in done.stderr
+    assert "ack 1 (expected 7)" in done.stderr
+    assert "state FIN-WAIT-1" in done.stderr and "cwnd" in done.stderr and "rto" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_segment_at_the_wrong_time_is_a_timing_mismatch() -> None:
+    data = HEADER + "   +0 < P. 1:6(5) ack 1 win 512\n"
+    early = parse_script(data + " +.01 > . 1:1(0) ack 6\n")  # the model's delayed ACK: 40 ms
+    with pytest.raises(ScriptMismatch, match=r"by 0\.214000 s\n  the model: sent nothing"):
+        run_script(early)
+    late = parse_script(data + " +.1 > . 1:1(0) ack 6\n")
+    with pytest.raises(ScriptMismatch, match=r"expected the segment at 0\.300000 s") as err:
+        run_script(late)
+    assert "at 0.240000 s" in str(err.value)
+
+
+def test_tolerance_comes_from_the_script() -> None:
+    text = HEADER + "   +0 < P. 1:6(5) ack 1 win 512\n +.03 > . 1:1(0) ack 6\n"
+    with pytest.raises(ScriptMismatch):
+        run_script(parse_script(text))
+    assert run_script(parse_script("--tolerance_usecs=15000\n" + text))
+
+
+def test_a_blocking_read_returns_when_the_data_comes_and_is_checked_then() -> None:
+    good = HEADER + "   +0...0.100 read(4, ..., 5) = 5\n  +.1 < P. 1:6(5) ack 1 win 512\n"
+    steps = run_script(parse_script(good))
+    assert [s.outcome for s in steps if "read" in s.text] == ["= 5"]
+    late = good.replace("+.1 < P.", "+.3 < P.")
+    with pytest.raises(ScriptMismatch, match="the call to return"):
+        run_script(parse_script(late))
+
+
+def test_a_nonblocking_read_with_nothing_to_read_is_eagain() -> None:
+    text = HEADER + "   +0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"
+    assert run_script(parse_script(text + "   +0 read(4, ..., 5) = -1 EAGAIN (Resource)\n"))
+    with pytest.raises(ScriptMismatch, match=r"read\(\) = -1 EAGAIN"):
+        run_script(parse_script(text + "   +0 read(4, ..., 5) = 5\n"))
+
+
+@pytest.mark.parametrize(
+    ("line", "feature"),
+    [
+        ("+0 < . 1:1(0) ack 1 win 512 <sack 1:2,nop,nop>", "SACK"),
+        ("+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0", "poll()"),
+        ("+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0", "TCP_CORK"),
+        ("+0 < [ect0] . 1:1(0) ack 1 win 512", "ECN"),
+        ("+0 %{ assert tcpi_snd_cwnd == 10 }%", "tcp_info"),
+        ("+0 < icmp unreachable frag_needed mtu 1000 [1:1001(1000)]", "icmp"),
+    ],
+)
+def test_what_the_model_lacks_is_named_unsupported(line: str, feature: str) -> None:
+    with_sack = HEADER.replace("tcp_sack=0", "tcp_sack=1")
+    with pytest.raises(ScriptUnsupported, match=feature):
+        run_script(parse_script(with_sack + line + "\n"))
+
+
+def test_unsupported_shell_commands_and_settings_are_named(tmp_path: Path) -> None:
+    script = tmp_path / "s.pkt"
+    script.write_text("`ethtool -K tun0 tso off gso off`\n" + HEADER)
+    assert cli(str(script)).returncode == 0  # offloads do not change what the model sends
+    script.write_text("`tc qdisc add dev tun0 root netem delay 10ms`\n" + HEADER)
+    done = cli(str(script))
+    assert done.returncode == 3
+    assert "unsupported: the shell command `tc qdisc" in done.stderr
+    script.write_text("`sysctl -q net.ipv4.tcp_early_retrans=4`\n" + HEADER)
+    done = cli(str(script))
+    assert done.returncode == 3 and "tail loss probe" in done.stderr
+    script.write_text("`rm -rf /tmp/x`\n" + HEADER)
+    done = cli(str(script))
+    assert done.returncode == 3 and "`rm -rf /tmp/x`" in done.stderr
+
+
+def test_trace_prints_the_models_timeline() -> None:
+    done = cli(str(SCRIPTS[0]), "--trace")
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert any("injected" in line for line in lines)
+    assert any("sent S " in line for line in lines)
+
+
+def test_a_missing_script_is_a_one_line_error(tmp_path: Path) -> None:
+    done = cli(str(tmp_path / "none.pkt"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("headerkit packetdrill:") and "Traceback" not in done.stderr
+
+
+def test_the_script_language_is_read_as_packetdrill_writes_it() -> None:
+    script = parse_script(
+        """// comment
+--tolerance_usecs=10000
+`../common/defaults.sh
+sysctl -q net.ipv4.tcp_sack=0`
+    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+ +.01...0.011 connect(3, ..., ...) = 0
+   +0 > S 0:0(0) <...>
+   *  < S. 0:0(0) ack 1 win 32768 <mss 1000,sackOK,TS val 100 ecr 0,nop,wscale 6,sack 1:2 3:4>
+ 0.1~0.2 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+   +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+   +0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
+"""
+    )
+    assert script.options == {"tolerance_usecs": "10000"}
+    assert [s.command for s in script.shell] == [
+        "../common/defaults.sh",
+        "sysctl -q net.ipv4.tcp_sack=0",
+    ]
+    connect = script.events[1]
+    assert connect.time.kind is TimeKind.RELATIVE and connect.time.blocking
+    assert (connect.time.start, connect.time.end) == (0.01, 0.011)
+    syn = script.events[2].action
+    assert isinstance(syn, Packet) and not syn.inbound and syn.segment.options is None
+    synack = script.events[3].action
+    assert (
+        isinstance(synack, Packet) and synack.inbound and script.events[3].time.kind is TimeKind.ANY
+    )
+    assert [(o.name, o.values) for o in synack.segment.options or ()] == [
+        ("mss", (1000,)),
+        ("sackOK", ()),
+        ("TS", (100, 0)),
+        ("nop", ()),
+        ("wscale", (6,)),
+        ("sack", (1, 2, 3, 4)),
+    ]
+    fcntl = script.events[4]
+    assert fcntl.time.kind is TimeKind.ABSOLUTE and (fcntl.time.start, fcntl.time.end) == (0.1, 0.2)
+    assert isinstance(fcntl.action, Syscall)
+    assert fcntl.action.args == (3, "F_SETFL", frozenset({"O_RDWR", "O_NONBLOCK"}))
+    failed = script.events[5].action
+    assert isinstance(failed, Syscall) and (failed.result, failed.errno) == (-1, "EINPROGRESS")
+    assert failed.args == (3, Elided.ELIDED, Elided.ELIDED)
+    linger = script.events[6].action
+    assert isinstance(linger, Syscall) and linger.args[3] == {"onoff": 1, "linger": 0}
+
+
+def test_an_unreadable_line_names_its_line_and_column() -> None:
+    with pytest.raises(ScriptError) as err:
+        parse_script("0 socket(..., SOCK_STREAM) = 3\n+0 > S 0:0(0) ack\n")
+    assert err.value.line == 2 and err.value.column is not None
+
+
+@given(st.text(max_size=300))
+def test_any_text_either_parses_or_is_a_script_error(text: str) -> None:
+    with contextlib.suppress(ScriptError):
+        parse_script(text)
+
+
+def test_read_script_reads_files() -> None:
+    assert read_script(SCRIPTS[0]).events
