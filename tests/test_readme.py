@@ -90,7 +90,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (base / "shared").symlink_to(SHARED)
     work = base / "work"
     work.mkdir()
-    for name in ("pcaps", "docs", "benchmarks"):
+    for name in ("pcaps", "docs", "benchmarks", "tests"):
         (work / name).symlink_to(ROOT / name)
     return work
 
