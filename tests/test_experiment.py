@@ -9,7 +9,7 @@ import pytest
 
 from headerkit.captures import read_capture
 from headerkit.cli import experiment as experiment_cli
-from headerkit.interop.experiment import FrameKind, Run, boundaries
+from headerkit.interop.experiment import FrameKind, Run, boundaries, echo, partial_send
 from headerkit.packet.decode import decode
 from tests.test_capture import can_capture  # noqa: F401 - the fixture
 from tests.test_craft import cli
@@ -140,6 +140,47 @@ def test_cli_reports_a_capture_it_may_not_make(
     argv = ["experiment", "boundaries", "--proto", "udp", "--gap", "0", "--no-capture"]
     assert cli(experiment_cli, *argv) == 0
     assert "(nothing captured)" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("can_capture")
+def test_a_nonblocking_send_takes_fewer_bytes_and_sendall_hands_over_the_rest() -> None:
+    size = 30_000
+    run = partial_send(size, sndbuf=4096, rcvbuf=4096, server_delay=0.3)
+    sends = [c for c in run.calls if c.side == "client" and c.name == "send"]
+    assert 0 < (sends[0].result or 0) < size  # send() took what fitted and said how much
+    assert "bytes not taken" in sends[0].note
+    assert any(c.note.startswith("sendall() loop") for c in sends)
+    assert sum(len(d) for d in run.sends) == size
+    assert b"".join(run.recvs) == b"".join(run.sends)  # every byte once, in order
+    on_wire = sum(len(p.payload) for p in run.packets if p.tcp and p.tcp.dstport == run.port)
+    assert on_wire == size
+
+
+@pytest.mark.usefixtures("can_capture")
+def test_msg_waitall_waits_for_the_whole_echo_a_plain_recv_reads_short() -> None:
+    whole = echo(HELLO_WORLD, waitall=True, recv_size=4, gap=0.2, echo_delay=0.2)
+    assert whole.echoed == whole.recvs  # the server sent back what each recv() returned
+    assert b"".join(whole.echoed) == b"HelloWorld" and max(map(len, whole.echoed)) <= 4
+    assert whole.client_recvs == [b"HelloWorld"]  # one recv(10, MSG_WAITALL)
+    # the plain recv() comes right after the second send(), before its echo is back
+    short = echo(HELLO_WORLD, waitall=False, recv_size=4, gap=0.2, echo_delay=0.2)
+    assert b"".join(short.client_recvs) == b"HelloWorld"
+    first = short.client_recvs[0]
+    assert len(short.client_recvs) > 1 and 0 < len(first) < 10  # a short read
+    reads = [c for c in short.calls if c.side == "client" and c.name.startswith("recv")]
+    assert reads[0].note == f"short read: {len(first)} of 10 bytes"
+
+
+@pytest.mark.usefixtures("can_capture")
+def test_cli_prints_partial_send_and_echo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(experiment_cli, "experiment", "partial-send", "--server-delay", "0.2") == 0
+    printed = capsys.readouterr().out
+    assert "send() took       " in printed and "bytes were not taken" in printed
+    assert "all 30000 bytes arrived, in order." in printed
+    assert cli(experiment_cli, "experiment", "echo") == 0
+    printed = capsys.readouterr().out
+    assert "recv(10, MSG_WAITALL) → 'HelloWorld'" in printed
+    assert "With MSG_WAITALL one recv(10) waited for all 10 bytes" in printed
 
 
 # ---------------------------------------------------------------- the committed captures

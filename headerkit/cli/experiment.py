@@ -1,4 +1,4 @@
-"""``headerkit experiment boundaries``: send() calls, the wire and recv() calls side by side."""
+"""``headerkit experiment boundaries|partial-send|echo``: socket calls and the wire side by side."""
 
 from __future__ import annotations
 
@@ -55,11 +55,52 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=("lines", "length"),
         help="frame each message (a newline, or a 4-byte length) and rebuild them from recv()",
     )
-    b.add_argument("--host", default="127.0.0.1", help="loopback address: 127.0.0.1 or ::1")
-    b.add_argument("--iface", default="lo", help="interface to capture on (lo)")
-    b.add_argument("--no-capture", action="store_true", help="run without capturing (no root)")
-    b.add_argument("-o", "--output", help="write the capture to a pcap (or .pcapng) file")
+    _common(b)
+    s = kinds.add_parser(
+        "partial-send",
+        help="send() may take fewer bytes than asked; sendall() loops until all are taken",
+        description=(
+            "A client with a small send buffer makes a non-blocking send() of many bytes "
+            "(it takes what fits), another one, then a sendall() loop of send() calls for the "
+            "rest; a server with a small receive buffer reads after a delay."
+        ),
+    )
+    s.add_argument("--size", type=_positive, default=30_000, help="bytes to send (30000)")
+    s.add_argument("--sndbuf", type=_positive, default=4096, help="client SO_SNDBUF (4096)")
+    s.add_argument("--rcvbuf", type=_positive, default=4096, help="server SO_RCVBUF (4096)")
+    s.add_argument(
+        "--server-delay", type=float, default=0.5, help="seconds the server waits to read (0.5)"
+    )
+    _common(s)
+    e = kinds.add_parser(
+        "echo",
+        help="an echo server and a client reading with recv(len, MSG_WAITALL)",
+        description=(
+            "The client sends its messages, then reads the echo with one recv(len, "
+            "MSG_WAITALL); the server sends back what each recv() returned. --no-waitall "
+            "shows the short read a plain recv() gives, and the loop that fixes it."
+        ),
+    )
+    e.add_argument("--send", action="append", metavar="TEXT", help="a message (Hello, World)")
+    e.add_argument("--recv", type=_positive, default=4, help="the server's recv() size (4)")
+    e.add_argument("--no-waitall", action="store_true", help="a plain recv() on the client")
+    e.add_argument("--gap", type=float, default=0.2, help="seconds between sends (0.2)")
+    _common(e)
     p.set_defaults(run=run)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="loopback address: 127.0.0.1 or ::1")
+    p.add_argument("--iface", default="lo", help="interface to capture on (lo)")
+    p.add_argument("--no-capture", action="store_true", help="run without capturing (no root)")
+    p.add_argument("-o", "--output", help="write the capture to a pcap (or .pcapng) file")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -71,21 +112,37 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from headerkit.captures.live import CaptureError
-    from headerkit.interop.experiment import boundaries
+    from headerkit.interop.experiment import boundaries, echo, partial_send
 
-    messages = [m.encode() for m in args.send] if args.send else [b"Hello", b"World"]
+    capture = {"host": args.host, "capture": not args.no_capture, "iface": args.iface}
+    messages = [m.encode() for m in args.send] if getattr(args, "send", None) else None
     try:
-        result = boundaries(
-            args.proto,
-            messages,
-            recv_sizes=args.recv,
-            gap=args.gap,
-            server_delay=args.server_delay,
-            frame=args.frame,
-            host=args.host,
-            capture=not args.no_capture,
-            iface=args.iface,
-        )
+        if args.experiment == "partial-send":
+            result = partial_send(
+                args.size,
+                sndbuf=args.sndbuf,
+                rcvbuf=args.rcvbuf,
+                server_delay=args.server_delay,
+                **capture,
+            )
+        elif args.experiment == "echo":
+            result = echo(
+                messages or [b"Hello", b"World"],
+                waitall=not args.no_waitall,
+                recv_size=args.recv,
+                gap=args.gap,
+                **capture,
+            )
+        else:
+            result = boundaries(
+                args.proto,
+                messages or [b"Hello", b"World"],
+                recv_sizes=args.recv,
+                gap=args.gap,
+                server_delay=args.server_delay,
+                frame=args.frame,
+                **capture,
+            )
     except CaptureError as err:
         print(f"headerkit experiment: {err}; or run it with --no-capture", file=sys.stderr)
         return 1
@@ -126,7 +183,7 @@ def render(run: Run) -> str:
 
 
 def _show(data: bytes) -> str:
-    return repr(data)[1:]
+    return repr(data)[1:] if len(data) <= 24 else f"<{len(data)} bytes>"
 
 
 def _call_text(name: str, data: bytes, result: int | None, note: str) -> str:
@@ -140,6 +197,21 @@ def _call_text(name: str, data: bytes, result: int | None, note: str) -> str:
 
 
 def _title(run: Run) -> str:
+    if run.experiment == "partial-send":
+        asked = next(len(c.data) for c in run.calls if c.name == "send")
+        return (
+            f"TCP on {run.host} port {run.port}: a client with a small send buffer sends "
+            f"{asked} bytes, non-blocking, then in a sendall() loop; the server waits "
+            f"{run.server_delay:g} s, then reads to the end of the stream."
+        )
+    if run.experiment == "echo":
+        waitall = any("MSG_WAITALL" in c.name for c in run.calls)
+        how = "one recv(len, MSG_WAITALL)" if waitall else "plain recv() calls"
+        return (
+            f"TCP on {run.host} port {run.port}: the client sends "
+            f"{', '.join(_show(d) for d in run.sends)}; the server echoes what each "
+            f"recv({run.recv_sizes[0]}) returns; the client reads the echo with {how}."
+        )
     sends = ", ".join(_show(d) for d in run.sends)
     name = "recv" if run.proto == "tcp" else "recvfrom"
     sizes = "/".join(str(s) for s in run.recv_sizes)
@@ -179,11 +251,17 @@ class _Wire:
         )
 
 
-def _comparison(run: Run) -> list[str]:
-    send, recv = ("send", "recv") if run.proto == "tcp" else ("sendto", "recvfrom")
+def _row(label: str, chunks: list[bytes]) -> str:
+    return f"{label:<18}" + (" | ".join(_show(c) for c in chunks) or "(none)")
 
-    def row(label: str, chunks: list[bytes]) -> str:
-        return f"{label:<18}" + (" | ".join(_show(c) for c in chunks) or "(none)")
+
+def _comparison(run: Run) -> list[str]:
+    if run.experiment == "partial-send":
+        return _partial_send_views(run)
+    if run.experiment == "echo":
+        return _echo_views(run)
+    send, recv = ("send", "recv") if run.proto == "tcp" else ("sendto", "recvfrom")
+    row = _row
 
     lines = [row(f"{send}() calls", run.sends)]
     if run.records:
@@ -215,3 +293,47 @@ def _verdict(run: Run, send: str, recv: str) -> str:
         f"The same {len(sent)} bytes in the same order, but {len(run.sends)} {send}() calls "
         f"came back as {len(run.recvs)} {recv}() results: TCP kept no {send}() boundaries."
     )
+
+
+def _partial_send_views(run: Run) -> list[str]:
+    calls = [c for c in run.calls if c.side == "client" and c.name == "send"]
+    asked = len(calls[0].data)
+    first = max(calls[0].result or 0, 0)
+    taken = ["EAGAIN" if (c.result or 0) < 0 else f"{c.result} of {len(c.data)}" for c in calls]
+    loop = [c for c in calls if c.note.startswith("sendall")]
+    sent, got = b"".join(run.sends), b"".join(run.recvs)
+    return [
+        f"{'send() took':<18}" + " | ".join(taken),
+        _row("recv() calls", run.recvs),
+        f"One non-blocking send() of {asked} bytes took {first}: {asked - first} bytes were "
+        "not taken, and send() said so by returning the count. "
+        f"A sendall() loop of {len(loop)} send() calls handed over the rest; "
+        + (
+            f"all {len(sent)} bytes arrived, in order."
+            if got == sent and len(sent) == asked
+            else f"{len(got)} of {asked} bytes arrived."
+        ),
+    ]
+
+
+def _echo_views(run: Run) -> list[str]:
+    total = sum(len(d) for d in run.sends)
+    reads = [c for c in run.calls if c.side == "client" and c.name.startswith("recv")]
+    lines = [
+        _row("client send()", run.sends),
+        _row("server recv()", run.recvs),
+        _row("echoed by send()", run.echoed),
+        _row("client recv()", run.client_recvs),
+    ]
+    if any("MSG_WAITALL" in c.name for c in reads):
+        lines.append(
+            f"With MSG_WAITALL one recv({total}) waited for all {total} bytes, although the "
+            f"server echoed them in {len(run.echoed)} pieces."
+        )
+    else:
+        first = len(reads[0].data) if reads else 0
+        lines.append(
+            f"Without MSG_WAITALL recv({total}) returned {first} bytes (a short read): "
+            f"{len(reads)} recv() calls were needed for {total} bytes, as a loop must."
+        )
+    return lines
