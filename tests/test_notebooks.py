@@ -43,3 +43,29 @@ def test_there_are_five_notebooks() -> None:
         "04-flow-control",
         "05-crafting",
     ]
+
+
+def test_exercises_hide_the_answer_until_revealed(capsys: pytest.CaptureFixture[str]) -> None:
+    from notebooks import exercises
+
+    assert not exercises.check("q", None, 42)
+    assert "your turn" in (out := capsys.readouterr().out) and "42" not in out
+    assert not exercises.check("q", 41, 42)
+    assert "not yet" in (out := capsys.readouterr().out) and "42" not in out
+    assert exercises.check("q", 42, 42) and "right" in capsys.readouterr().out
+    exercises.reveal()
+    try:
+        exercises.check("q", None, 42)
+        assert "Answer: 42" in capsys.readouterr().out
+        exercises.check("q", 41, 42)
+        assert "the answer is 42" in capsys.readouterr().out
+    finally:
+        exercises.reveal(False)
+
+
+def test_every_notebook_opens_with_its_question_and_ends_with_checked_exercises() -> None:
+    for source in SOURCES:
+        text = source.read_text()
+        assert "**The question:**" in text.split("# %%", 2)[1], source.stem
+        assert "## Exercises" in text and "check(" in text, source.stem
+        assert text.count("assert ") >= 2, source.stem  # the notebook checks its answers

@@ -1,6 +1,10 @@
 # %% [markdown]
 # # A capture as a table, and questions to ask it
 #
+# **The question:** once a capture is a table, which questions about TCP become one line of
+# pandas? Who sent how many bytes, which options each side offered, how large the windows
+# really were once scaled, and which packets are broken.
+#
 # `headerkit.read_table` turns a capture into a pandas DataFrame: one row per packet, columns
 # named as tshark names them. Here a simulated bulk transfer (segments built by headerkit's
 # schemas) and the repository's crafted captures.
@@ -9,7 +13,10 @@
 import tempfile
 from pathlib import Path
 
+from exercises import check
+
 import headerkit
+from headerkit.schemas.tcp import OPTION_NAMES
 from headerkit.sim import load_scenario, simulate
 from headerkit.sim.pcap import write_pcap
 
@@ -37,9 +44,7 @@ df.dtypes.head(12)
 
 # %%
 options = df.explode("tcp.option_kind")["tcp.option_kind"].dropna().astype(int)
-options.map(
-    {0: "EOL", 1: "NOP", 2: "MSS", 3: "WS", 4: "SACK_PERM", 5: "SACK", 8: "TS"}
-).value_counts()
+options.map(OPTION_NAMES).value_counts()
 
 # %%
 syns = df[df["tcp.flags.syn"]]
@@ -75,3 +80,35 @@ df.groupby(["ip.src", "ip.dst"])["tcp.len"].agg(["count", "sum"])
 broken = headerkit.read_table("../pcaps/crafted-broken.pcap")
 broken["problem"] = broken["problems"].map(lambda p: "; ".join(p) if p is not None else "")
 broken[["frame.number", "tcp.checksum.status", "udp.checksum.status", "malformed", "problem"]]
+
+# %% [markdown]
+# ## Exercises
+# 1. How many data bytes did the bulk transfer's sender send, counting every segment
+#    (retransmissions included)?
+# 2. How many segments carried no data at all (pure ACKs, SYNs, FINs)?
+# 3. In `crafted-broken.pcap`, how many packets does tshark's rule mark *malformed*?
+
+# %%
+answer_1 = None
+answer_2 = None
+answer_3 = None
+
+sender = syns[~syns["tcp.flags.ack"]]["ip.src"].iloc[0]
+sent_bytes = int(df[df["ip.src"] == sender]["tcp.len"].sum())
+empty = int((df["tcp.len"] == 0).sum())
+malformed = int(broken["malformed"].sum())
+check("1. data bytes sent", answer_1, sent_bytes)
+check("2. segments without data", answer_2, empty)
+check("3. malformed packets", answer_3, malformed)
+
+# %% [markdown]
+# The notebook checks its answers the slow way, packet by packet with the per-packet decoder.
+
+# %%
+packets = list(headerkit.decode_capture(bulk))
+assert sent_bytes == sum(p.tcp.payload_length for p in packets if p.ip.src == sender)
+assert empty == sum(p.tcp.payload_length == 0 for p in packets)
+assert malformed == sum(
+    p.malformed for p in headerkit.decode_capture("../pcaps/crafted-broken.pcap")
+)
+print("the table and the per-packet decoder agree")

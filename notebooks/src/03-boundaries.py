@@ -1,13 +1,19 @@
 # %% [markdown]
 # # TCP keeps no message boundaries; UDP keeps every datagram
 #
-# Two `send()` calls, "Hello" and "World". What comes back from `recv()` depends on when the
-# receiver reads and how much it asks for, never on how the sender cut the stream.
+# **The question:** the sender calls `send("Hello")` and then `send("World")`. What does the
+# receiver's `recv()` return?
+#
+# With TCP it depends on when the receiver reads and how much it asks for, never on how the
+# sender cut the stream: `recv(10)` may return `"HelloWorld"`, and `recv(3)` then `recv(7)`
+# return `"Hel"` and `"loWorld"`. With UDP each `recvfrom()` returns one whole datagram. We
+# see it in the simulator, on real sockets, and then restore the boundaries with a framer.
 
 # %%
 import os
 
 import matplotlib.pyplot as plt
+from exercises import check
 
 from headerkit.framing import DelimiterFramer, LengthPrefixFramer
 from headerkit.interop.experiment import boundaries as experiment
@@ -73,3 +79,35 @@ framed = experiment(
     "tcp", [b"Hello", b"World"], recv_sizes=[4], server_delay=1.0, frame="lines", capture=False
 )
 print("recv():", framed.recvs, "→ messages:", framed.messages)
+
+# %% [markdown]
+# ## Exercises
+# 1. A slow reader calls `recv(3)` and then `recv(7)` after both sends have arrived. What do
+#    the two calls return? (A list of two byte strings.)
+# 2. With UDP, the reader calls `recvfrom(3)` on the datagram `"Hello"`. What does it get, and
+#    what happens to `"lo"`?  Answer with what the call returns.
+# 3. A 2-byte length prefix frames `"Hello"`. Which bytes go on the wire?
+
+# %%
+answer_1 = None
+answer_2 = None
+answer_3 = None
+
+slow_reader = experiment("tcp", recv_sizes=[3, 7], server_delay=0.5, capture=False)
+short = experiment("udp", recv_sizes=[3], capture=False, gap=0.0)
+framed_hello = LengthPrefixFramer(width=2).encode(b"Hello")
+check("1. recv(3), recv(7)", answer_1, slow_reader.recvs)
+check("2. recvfrom(3)", answer_2, short.recvs[0])
+check("3. framed Hello", answer_3, framed_hello)
+
+# %% [markdown]
+# The notebook checks its answers another way: a slow reader's calls cut the one stream
+# "HelloWorld" at 3 and at 3 + 7 bytes; the UDP reader lost the rest of each datagram; and the
+# framer reads back what it wrote.
+
+# %%
+stream = b"".join(slow_reader.sends)
+assert slow_reader.recvs == [stream[:3], stream[3:10]] == [b"Hel", b"loWorld"]
+assert short.recvs == [b"Hel", b"Wor"]  # "lo" and "ld" are gone: UDP never splits a datagram
+assert LengthPrefixFramer(width=2).feed(framed_hello) == [b"Hello"]
+print("simulator, real sockets and framer agree")

@@ -1,14 +1,20 @@
 # %% [markdown]
 # # Crafting packets, good and broken, and checking them with tshark
 #
-# `headerkit.interop.craft` computes every derived field (lengths, data offset, padding, checksums)
-# unless you give it, so a broken packet is one argument away.
+# **The question:** which header fields does a stack compute for you, and what does a
+# receiver (or tshark) say when one of them is wrong?
+#
+# `headerkit.interop.craft` computes every derived field (lengths, data offset, padding,
+# checksums) unless you give it, so a broken packet is one argument away. We build a correct
+# SYN, four broken packets, and let tshark judge them.
 
 # %%
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+
+from exercises import check
 
 from headerkit import LinkType, craft, decode
 from headerkit.packet.summary import summary_line
@@ -76,3 +82,36 @@ try:
     )
 except ImportError:
     show()
+
+# %% [markdown]
+# ## Exercises
+# 1. The correct SYN carries MSS, SACK permitted, timestamps and a window scale. What data
+#    offset (in 32-bit words) does craft compute for it?
+# 2. A UDP datagram with 5 bytes of data ("Hello"): what length field does craft compute?
+# 3. The first broken packet carries checksum 0x1234. Which checksum should it carry?
+
+# %%
+answer_1 = None
+answer_2 = None
+answer_3 = None
+
+syn = decode(good.data, LinkType.RAW).tcp
+hello = decode(craft.udp(sport=40000, dport=53, payload=b"Hello").data, LinkType.RAW).udp
+check("1. data offset", answer_1, syn.data_offset)
+check("2. UDP length", answer_2, hello.length)
+fixed = decode(craft.tcp(sport=40000, dport=80, flags="PA", payload=b"hi").data, LinkType.RAW)
+check("3. the right checksum", answer_3, fixed.tcp.checksum)
+
+# %% [markdown]
+# The notebook checks its answers: the data offset covers the 20 fixed bytes and the options
+# (MSS 4 bytes, SACK permitted 2, timestamps 10, window scale 3) padded to a multiple of 4;
+# the UDP length covers the 8-byte header and the data; and the broken packet, given the
+# right checksum, verifies.
+
+# %%
+option_bytes = 4 + 2 + 10 + 3
+assert syn.data_offset == (20 + -(-option_bytes // 4) * 4) // 4
+assert hello.length == 8 + len(b"Hello")
+repaired = craft.tcp(sport=40000, dport=80, flags="PA", payload=b"hi", checksum=fixed.tcp.checksum)
+assert decode(repaired.data, LinkType.RAW).tcp.checksum_status.name == "GOOD"
+print("the computed answers agree with the header rules")
