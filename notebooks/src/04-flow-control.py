@@ -115,8 +115,11 @@ check("2. first zero window (s)", answer_2, first_zero)
 check("3. zero-window probes", answer_3, counts["zero_window_probe"])
 
 # %% [markdown]
-# The notebook checks its answers with tshark, which analysed the same capture on its own.
+# The notebook checks its answers with tshark, which analysed the same capture on its own, and
+# with the simulator's own record of the first segment b sent with a window of 0.
 
 # %%
 assert tshark_counts == counts, (tshark_counts, counts)
+zero = next(e for e in result.entries if e.side == 1 and e.packet and e.packet.window == 0)
+assert first_zero == round(zero.time / 1e9, 6)
 print("headerkit and tshark agree on every flag count")
