@@ -26,6 +26,7 @@ from headerkit.packet.summary import summary_line
 from headerkit.plots import flow_control
 from headerkit.sim import load_scenario, simulate, timeline
 from headerkit.sim.pcap import write_pcap
+from headerkit.sim.trace import Kind
 
 # %% [markdown]
 # ## One exchange, by hand
@@ -73,13 +74,14 @@ pcap = Path(tempfile.mkdtemp()) / "zero-window.pcap"
 write_pcap(result, pcap)
 flags = ("zero_window", "zero_window_probe", "window_update", "window_full")
 counts = dict.fromkeys(flags, 0)
-first_zero = None
+first_zero = start = None
 for pkt, fields in annotate(headerkit.decode_capture(pcap)):
+    start = pkt.timestamp_ns if start is None else start
     for flag in flags:
         if fields.get(f"tcp.analysis.{flag}"):
             counts[flag] += 1
     if fields.get("tcp.analysis.zero_window") and first_zero is None:
-        first_zero = round((pkt.timestamp_ns or 0) / 1e9, 6)
+        first_zero = round((pkt.timestamp_ns - start) / 1e9, 6)
 print("headerkit:", counts)
 
 if shutil.which("tshark"):
@@ -101,8 +103,8 @@ else:
 # ## Exercises
 # 1. In the exchange by hand, host B has received bytes 100 to 1099. Which acknowledgment
 #    number does it send if 500 more bytes arrive next, starting at 1100?
-# 2. In the simulation, at what time (in seconds since the capture started) does the receiver
-#    first advertise a zero window?
+# 2. In the capture, at what time (in seconds since its first packet) does a zero window
+#    first show? (The capture sees packets where they arrive, at the writer's end.)
 # 3. How many zero-window probes does the writer send in all?
 
 # %%
@@ -116,10 +118,11 @@ check("3. zero-window probes", answer_3, counts["zero_window_probe"])
 
 # %% [markdown]
 # The notebook checks its answers with tshark, which analysed the same capture on its own, and
-# with the simulator's own record of the first segment b sent with a window of 0.
+# with the simulator's own record of when the first window of 0 reached the writer.
 
 # %%
 assert tshark_counts == counts, (tshark_counts, counts)
-zero = next(e for e in result.entries if e.side == 1 and e.packet and e.packet.window == 0)
+arrivals = [e for e in result.entries if e.kind is Kind.ARRIVE and e.side == 0]
+zero = next(e for e in arrivals if e.packet.window == 0)
 assert first_zero == round(zero.time / 1e9, 6)
 print("headerkit and tshark agree on every flag count")
