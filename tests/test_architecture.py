@@ -77,6 +77,7 @@ LAYERS = [
     {"captures"},
     {"interop", "flows"},
     {"tables", "sim"},
+    {"replay"},
     {"plots", "packetdrill"},
     {"cli"},
     {"__main__"},

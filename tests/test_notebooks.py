@@ -17,6 +17,7 @@ PICTURES = {
     "03-boundaries": 2,
     "04-flow-control": 1,
     "05-crafting": 0,
+    "07-what-if": 1,
 }
 
 
@@ -35,13 +36,14 @@ def test_notebook_runs_and_is_committed_with_outputs(source: Path) -> None:
     assert pictures >= PICTURES[source.stem]
 
 
-def test_there_are_five_notebooks() -> None:
+def test_the_notebooks_are_all_there() -> None:
     assert [s.stem for s in SOURCES] == [
         "01-header-anatomy",
         "02-capture-table",
         "03-boundaries",
         "04-flow-control",
         "05-crafting",
+        "07-what-if",
     ]
 
 

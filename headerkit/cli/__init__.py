@@ -15,10 +15,22 @@ from headerkit.cli import (
     follow,
     packetdrill,
     plot,
+    replay,
     simulate,
 )
 
-SUBCOMMANDS = (decode, flows, follow, plot, simulate, packetdrill, craft, capture, experiment)
+SUBCOMMANDS = (
+    decode,
+    flows,
+    follow,
+    plot,
+    simulate,
+    replay,
+    packetdrill,
+    craft,
+    capture,
+    experiment,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
