@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.errors import HeaderkitError
 from headerkit.replay import ReplayError, infer, model_segments, replay, stream_segments, what_if
 from headerkit.replay.compare import outline
 from headerkit.sim import builtin_names, load_scenario, simulate, variants
@@ -148,3 +149,42 @@ def test_a_real_capture_replays_to_the_end(tmp_path: Path) -> None:
     run = replay(ROOT / "pcaps" / "tcp-partial-send.pcap", 0)
     delivered = outline(run.model).delivered[-1][1]
     assert delivered >= outline(run.capture).delivered[-1][1] - 1  # every byte, FIN aside
+
+
+def _replayable(path: Path) -> list[int]:
+    """Streams with a full handshake and at least 20 data segments."""
+    from headerkit.flows import annotate
+    from headerkit.schemas import tcp as t
+
+    seen: dict[int, list[int]] = {}
+    for pkt, fields in annotate(decode_capture(path)):
+        stream = fields.get("tcp.stream")
+        if stream is None or pkt.tcp is None:
+            continue
+        counts = seen.setdefault(stream, [0, 0, 0])
+        syn, ack = pkt.tcp.has(t.SYN), pkt.tcp.has(t.ACK)
+        counts[0] |= syn and not ack
+        counts[1] |= syn and ack
+        counts[2] += bool(pkt.tcp.payload_length)
+    return [s for s, (syn, synack, data) in seen.items() if syn and synack and data >= 20]
+
+
+def test_real_streams_replay_close_to_the_capture(corpus: Path) -> None:
+    """Corpus streams with a full handshake and >= 20 data segments: completion time within
+    20 %, and the same kinds of analysis flags. The model is not the stacks that made these
+    captures (keep-alives, autotuning, middleboxes), so a share is asserted, not all."""
+    timely = same_kinds = total = 0
+    for path in sorted((corpus / "pcaps").iterdir()):
+        try:
+            streams = _replayable(path)
+        except Exception:
+            continue
+        for stream in streams:
+            run = replay(path, stream)
+            captured, model = outline(run.capture), outline(run.model)
+            total += 1
+            timely += within(model.duration, captured.duration, 0.20)
+            same_kinds += set(model.flags) == set(captured.flags)
+    assert total >= 25
+    assert timely / total >= 0.85, (timely, total)
+    assert same_kinds / total >= 0.60, (same_kinds, total)

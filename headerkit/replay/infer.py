@@ -13,9 +13,11 @@ What the capture shows, and how it becomes a setting:
 * **send() calls**: new data grouped by pauses longer than 1.5 round trips; each group is
   one ``send`` at the time its first byte left. A sender whose data in flight stays at a
   plateau below the peer's window for 3 round trips had a full send buffer: that plateau.
-* **recv() calls**: a side whose advertised window shrinks while the ACK number grows keeps
-  unread data; every later window growth is a read of that many bytes at that time. A side
-  whose window never shrinks reads as data arrives (one ``recv`` loop).
+* **recv() calls**: a side whose advertised window falls to (nearly) nothing kept unread
+  data; every window growth is then a read of that many bytes at that time. A side whose
+  window never closes reads as data arrives (one ``recv`` loop, or a ``recv`` of each burst
+  when it acts again before the end of the stream). Windows that only grow (autotuning) or
+  dip are not reads.
 * **losses**: a data segment sent again was lost (next to the sender); a hole in the
   sequence numbers was (next to the receiver). Each becomes a ``drop`` rule.
 * **close**: a FIN right after the last data is a ``close()`` after the last ``send()``; a
@@ -176,13 +178,16 @@ def _sends(side: _Side, peer: _Side, rtt: float, model_time: Any, each: bool, he
         fresh = end - max(highest, seg.seq)
         gap = seg.time - previous.time if previous is not None else math.inf
         idle = gap > max(GAP_RTTS * rtt, 0.010)
+        answered = previous is not None and any(  # the peer's data came in between: a new turn
+            p.length and previous.time < p.time < seg.time for p in peer.segments
+        )
         if idle and previous is not None:
             last = next((a for a in reversed(acks) if a.time <= seg.time), None)
             lag = 0.0 if here else rtt  # an ACK seen next to the receiver reaches us later
             clocked = any(0 <= seg.time - a.time - lag <= 0.001 for a in acks)
             idle = not (last is None or last.ack < highest or last.window == 0 or clocked)
         highest = end
-        if idle or each or not side.sends:
+        if idle or each or answered or not side.sends:
             side.sends.append((round(model_time(seg), 6), fresh))
         else:
             at, size = side.sends[-1]
@@ -196,16 +201,17 @@ def _reads(side: _Side, peer: _Side, model_time: Any) -> None:
     incoming = sum(size for _, size in peer.sends)
     if not incoming:
         return
-    rcvbuf = max(s.window for s in side.segments)
     slack = 2 * max((s.length for s in peer.segments), default=1460)
     read = 0
     slow = False
+    rcvbuf = 0  # the largest window so far: a stack that autotunes grows it as it goes
     for seg in side.segments:
+        rcvbuf = max(rcvbuf, seg.window)
         if not seg.flags & t.ACK or seg.flags & t.SYN or "duplicate_ack" in seg.analysis:
             continue  # (a duplicate ACK's window also counts out-of-order data held)
         received = min(max(0, seg.ack - 1), incoming)  # (a FIN takes a sequence number)
         unread = rcvbuf - seg.window
-        slow = slow or unread > slack
+        slow = slow or (unread > slack and seg.window <= slack)  # the buffer (nearly) filled
         now_read = received - max(0, unread)
         if slow and now_read > read:
             side.reads.append((round(model_time(seg), 6), now_read - read))
@@ -278,14 +284,23 @@ def _drops(
 def _lost_data(data: list[Seen], here: bool, mss: int) -> list[int]:
     """1-based indexes of the data segments (retransmissions counted) the path dropped."""
     dropped: list[int] = []
-    if here:  # next to the sender: what was sent again was lost
-        for index, seg in enumerate(data, 1):
-            again = next((s for s in data[index:] if s.seq == seg.seq), None)
-            if again is None or not again.analysis & RETRANSMITTED:
+    if here:  # next to the sender: the copy holding a retransmission's first byte was lost
+        for position, again in enumerate(data):
+            if not again.analysis & RETRANSMITTED or "spurious_retransmission" in again.analysis:
                 continue
-            if "spurious_retransmission" not in again.analysis:
-                dropped.append(index)
-        return dropped
+            lost = next(
+                (
+                    index
+                    for index in range(position, 0, -1)
+                    if data[index - 1].seq
+                    <= again.seq
+                    < data[index - 1].seq + data[index - 1].length
+                ),
+                None,
+            )
+            if lost is not None and lost not in dropped:
+                dropped.append(lost)
+        return sorted(dropped)
     expected, count = 1, 0  # next to the receiver: a hole in the sequence numbers was lost
     for seg in data:
         if seg.seq > expected:
