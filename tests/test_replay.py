@@ -177,7 +177,7 @@ def test_real_streams_replay_close_to_the_capture(corpus: Path) -> None:
     for path in sorted((corpus / "pcaps").iterdir()):
         try:
             streams = _replayable(path)
-        except Exception:
+        except HeaderkitError:  # a file the reader refuses has no stream to replay
             continue
         for stream in streams:
             run = replay(path, stream)
