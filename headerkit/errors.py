@@ -80,3 +80,102 @@ class ScriptUnsupported(ScriptError):
 
 class ScriptMismatch(ScriptError):
     """The model did not do what the script expects at ``line``."""
+
+
+class MessageTooLongError(FramingError):
+    """A message, or the length its prefix announces, is over ``max_length``.
+
+    ``offset`` is where the message (its prefix, for a length-prefixed stream) starts, counted
+    from the start of the stream; ``length`` is the announced payload length, or for a
+    delimited stream the bytes seen so far without a delimiter.
+    """
+
+    def __init__(self, offset: int, length: int, max_length: int, reason: str) -> None:
+        self.offset = offset
+        self.length = length
+        self.max_length = max_length
+        self.reason = reason
+        super().__init__(f"stream offset {offset}: {reason}, over max_length {max_length}")
+
+    def __reduce__(self) -> tuple[type, tuple[int, int, int, str]]:
+        return (type(self), (self.offset, self.length, self.max_length, self.reason))
+
+
+class InvalidLengthError(FramingError):
+    """A length prefix that includes its header but is smaller than the header."""
+
+    def __init__(self, offset: int, value: int, width: int) -> None:
+        self.offset = offset
+        self.value = value
+        self.width = width
+        super().__init__(
+            f"stream offset {offset}: length prefix {value} is smaller than "
+            f"the {width}-byte header it includes"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[int, int, int]]:
+        return (type(self), (self.offset, self.value, self.width))
+
+
+class IncompleteMessageError(FramingError):
+    """The stream ended inside a message; ``pending`` bytes of it, from ``offset``, are lost."""
+
+    def __init__(self, offset: int, pending: int, reason: str) -> None:
+        self.offset = offset
+        self.pending = pending
+        self.reason = reason
+        super().__init__(
+            f"stream ended inside the message at stream offset {offset}: "
+            f"{pending} bytes pending, {reason}"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[int, int, str]]:
+        return (type(self), (self.offset, self.pending, self.reason))
+
+
+class FramerClosedError(FramingError):
+    """The framer was used after :meth:`Framer.close` or after it raised an error."""
+
+
+class EncodeError(FramingError):
+    """A message the encoder refuses, because the matching framer could not decode it."""
+
+
+class SpecError(HeaderkitError, ValueError):
+    """A packet spec that does not describe packets."""
+
+
+class SocketError(HeaderkitError):
+    """A socket call that fails; ``errno`` is the symbolic name (ECONNRESET, EPIPE, ...)."""
+
+    def __init__(self, errno: str) -> None:
+        self.errno = errno
+        super().__init__(errno)
+
+
+class ScenarioError(HeaderkitError, ValueError):
+    """A scenario that cannot be built: unknown name, key or value."""
+
+
+class BuildError(HeaderkitError, ValueError):
+    """Layers that cannot be put together (a transport header without an IP header, ...)."""
+
+
+class ReplayError(HeaderkitError, ValueError):
+    """A stream that cannot be replayed: absent, not TCP, or without data."""
+
+
+class TransitionError(HeaderkitError):
+    """An event that the transition table does not allow in the current state."""
+
+
+class CaptureError(HeaderkitError, OSError):
+    """A live capture that could not start: no such interface, a filter that does not compile."""
+
+
+class CapturePermissionError(CaptureError, PermissionError):
+    """Capturing was refused: it needs root or CAP_NET_RAW."""
+
+
+class CaptureTruncatedError(CaptureFileError, TruncatedError):
+    """A capture file that ends inside a header, record or block."""

@@ -12,7 +12,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Literal, TypeAlias
 
-from headerkit.errors import FramingError
+from headerkit.errors import (
+    EncodeError,
+    FramerClosedError,
+    FramingError,
+    IncompleteMessageError,
+    InvalidLengthError,
+    MessageTooLongError,
+)
 
 __all__ = [
     "DELIMITER_MAX_LENGTH",
@@ -35,65 +42,6 @@ DELIMITER_MAX_LENGTH = 64 * 1024
 
 LENGTH_PREFIX_MAX_LENGTH = 16 * 1024 * 1024
 """Default ``max_length`` of :class:`LengthPrefixFramer`; pass a larger one to go above it."""
-
-
-class MessageTooLongError(FramingError):
-    """A message, or the length its prefix announces, is over ``max_length``.
-
-    ``offset`` is where the message (its prefix, for a length-prefixed stream) starts, counted
-    from the start of the stream; ``length`` is the announced payload length, or for a
-    delimited stream the bytes seen so far without a delimiter.
-    """
-
-    def __init__(self, offset: int, length: int, max_length: int, reason: str) -> None:
-        self.offset = offset
-        self.length = length
-        self.max_length = max_length
-        self.reason = reason
-        super().__init__(f"stream offset {offset}: {reason}, over max_length {max_length}")
-
-    def __reduce__(self) -> tuple[type, tuple[int, int, int, str]]:
-        return (type(self), (self.offset, self.length, self.max_length, self.reason))
-
-
-class InvalidLengthError(FramingError):
-    """A length prefix that includes its header but is smaller than the header."""
-
-    def __init__(self, offset: int, value: int, width: int) -> None:
-        self.offset = offset
-        self.value = value
-        self.width = width
-        super().__init__(
-            f"stream offset {offset}: length prefix {value} is smaller than "
-            f"the {width}-byte header it includes"
-        )
-
-    def __reduce__(self) -> tuple[type, tuple[int, int, int]]:
-        return (type(self), (self.offset, self.value, self.width))
-
-
-class IncompleteMessageError(FramingError):
-    """The stream ended inside a message; ``pending`` bytes of it, from ``offset``, are lost."""
-
-    def __init__(self, offset: int, pending: int, reason: str) -> None:
-        self.offset = offset
-        self.pending = pending
-        self.reason = reason
-        super().__init__(
-            f"stream ended inside the message at stream offset {offset}: "
-            f"{pending} bytes pending, {reason}"
-        )
-
-    def __reduce__(self) -> tuple[type, tuple[int, int, str]]:
-        return (type(self), (self.offset, self.pending, self.reason))
-
-
-class FramerClosedError(FramingError):
-    """The framer was used after :meth:`Framer.close` or after it raised an error."""
-
-
-class EncodeError(FramingError):
-    """A message the encoder refuses, because the matching framer could not decode it."""
 
 
 class Framer(ABC):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from enum import Enum, StrEnum
 
-from headerkit.errors import HeaderkitError
+from headerkit.errors import TransitionError
 
 
 class TcpState(StrEnum):
@@ -132,10 +132,6 @@ SYNCHRONIZED = frozenset(
 
 CAN_SEND_DATA = frozenset({S.ESTABLISHED, S.CLOSE_WAIT})
 CAN_RECEIVE_DATA = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
-
-
-class TransitionError(HeaderkitError):
-    """An event that the transition table does not allow in the current state."""
 
 
 def next_state(state: TcpState, event: Event) -> TcpState:

@@ -105,3 +105,26 @@ def test_imports_run_down_the_layers() -> None:
 def test_every_part_of_the_package_has_a_layer() -> None:
     parts = {_part(m) for m in _imports() if m != "headerkit"}
     assert parts <= {name for names in LAYERS for name in names}
+
+
+def test_every_exception_is_declared_in_errors_and_rooted_at_headerkit_error() -> None:
+    from headerkit import errors
+
+    elsewhere = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "errors.py" and path.parent == PACKAGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception", "Warning"))
+                for b in node.bases
+            ):
+                elsewhere.append(f"{path.relative_to(PACKAGE)}: {node.name}")
+    assert elsewhere == []
+    declared = [
+        value
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    ]
+    assert len(declared) >= 20
+    assert all(issubclass(cls, errors.HeaderkitError) for cls in declared)

@@ -1,14 +1,9 @@
 """Capture files: stream pcap and pcapng records in, write them out."""
 
-from headerkit.captures.reader import (
-    CUSTOM_BLOCK,
-    CaptureReader,
-    CaptureTruncatedError,
-    Interface,
-    read_capture,
-)
+from headerkit.captures.reader import CUSTOM_BLOCK, CaptureReader, Interface, read_capture
 from headerkit.captures.record import Record
 from headerkit.captures.writer import PcapngWriter, PcapWriter, write_capture
+from headerkit.errors import CaptureTruncatedError
 
 __all__ = [
     "CUSTOM_BLOCK",

@@ -31,7 +31,7 @@ from scapy.error import Scapy_Exception
 from scapy.sendrecv import AsyncSniffer
 
 from headerkit.captures import Record
-from headerkit.errors import HeaderkitError
+from headerkit.errors import CaptureError, CapturePermissionError
 from headerkit.schemas.linktypes import LinkType
 
 __all__ = ["CaptureError", "CapturePermissionError", "LiveCapture", "capture"]
@@ -49,14 +49,6 @@ def linktype_of(pkt: Any) -> int:
     if linktype is None:
         raise ValueError(f"no link type for a scapy {type(pkt).__name__} packet")
     return linktype
-
-
-class CaptureError(HeaderkitError, OSError):
-    """A live capture that could not start: no such interface, a filter that does not compile."""
-
-
-class CapturePermissionError(CaptureError, PermissionError):
-    """Capturing was refused: it needs root or CAP_NET_RAW."""
 
 
 class _OnceSocket(L2ListenSocket):

@@ -20,7 +20,7 @@ from typing import BinaryIO, Literal
 
 from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.record import Record
-from headerkit.errors import CaptureFileError, TruncatedError
+from headerkit.errors import CaptureFileError, CaptureTruncatedError
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix, field_at
@@ -47,10 +47,6 @@ MAX_INTERFACES = 1 << 16
 def max_snaplen(linktype: int) -> int:
     """The longest record wiretap accepts for ``linktype`` (262144 for most link types)."""
     return _MAX_SNAPLEN_LARGE.get(linktype, MAX_SNAPLEN_STANDARD)
-
-
-class CaptureTruncatedError(CaptureFileError, TruncatedError):
-    """A capture file that ends inside a header, record or block."""
 
 
 @dataclass(frozen=True, slots=True)

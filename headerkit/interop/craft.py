@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from headerkit.captures import Record, write_capture
-from headerkit.errors import HeaderkitError
+from headerkit.errors import SpecError
 from headerkit.packet.build import build, option_bytes
 from headerkit.packet.decode import Packet, decode
 from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
@@ -238,10 +238,6 @@ def write(
         for i, p in enumerate(packets)
     )
     return write_capture(path, records, format or format_for(path), linktype=LinkType.RAW)
-
-
-class SpecError(HeaderkitError, ValueError):
-    """A packet spec that does not describe packets."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import construct as cs
 
-from headerkit.errors import HeaderkitError
+from headerkit.errors import BuildError
 from headerkit.packet.layers import (
     TCP,
     UDP,
@@ -64,10 +64,6 @@ from headerkit.schemas.udp import UDP_HEADER, UDP_LAYOUT
 
 PROTO_TCP = 6
 PROTO_UDP = 17
-
-
-class BuildError(HeaderkitError, ValueError):
-    """Layers that cannot be put together (a transport header without an IP header, ...)."""
 
 
 def build(layers: Sequence[Layer], payload: bytes = b"") -> bytes:

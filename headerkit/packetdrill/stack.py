@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from headerkit.errors import SocketError
 from headerkit.sim.segment import Segment
-from headerkit.sim.tcp import NS, SocketError, TcpConfig, TcpEndpoint
+from headerkit.sim.tcp import NS, TcpConfig, TcpEndpoint
 from headerkit.tcp_states import TcpState
 
 LOCAL_PORT = 8080

@@ -21,9 +21,10 @@ from typing import Any
 import tomli_w
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.errors import ReplayError
 from headerkit.replay.compare import Outline, outline, side_by_side
 from headerkit.replay.infer import Inference, infer
-from headerkit.replay.segments import ReplayError, Seen, stream_segments
+from headerkit.replay.segments import Seen, stream_segments
 from headerkit.sim import LinkConfig, scenario_from_dict, simulate
 from headerkit.sim.pcap import write_pcap
 from headerkit.sim.tcp import TcpConfig

@@ -37,7 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from headerkit.replay.segments import ReplayError, Seen
+from headerkit.errors import ReplayError
+from headerkit.replay.segments import Seen
 from headerkit.schemas import tcp as t
 
 GAP_RTTS = 1.5  # new data after a pause this many round trips long is a new send() call

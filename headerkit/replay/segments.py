@@ -6,17 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from headerkit.errors import HeaderkitError
+from headerkit.errors import ReplayError
 from headerkit.flows import annotate
 from headerkit.packet.decode import Packet
 from headerkit.schemas import tcp as t
 
 _FLAG_PREFIX = "tcp.analysis."
 _NOT_FLAGS = {"tcp.analysis.flags", "tcp.analysis.duplicate_ack_num"}
-
-
-class ReplayError(HeaderkitError, ValueError):
-    """A stream that cannot be replayed: absent, not TCP, or without data."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@
 [b'Hell', b'o', b'Worl', b'd', b'']
 """
 
+from headerkit.errors import ScenarioError, SocketError
 from headerkit.sim.engine import Result, Simulation, Stream, simulate
 from headerkit.sim.network import LinkConfig, Rule
 from headerkit.sim.report import summary, timeline
@@ -13,14 +14,13 @@ from headerkit.sim.scenario import (
     Call,
     EndpointSpec,
     Scenario,
-    ScenarioError,
     builtin_names,
     load_scenario,
     scenario_from_dict,
     scenario_from_toml,
     variants,
 )
-from headerkit.sim.tcp import SocketError, TcpConfig, TcpEndpoint
+from headerkit.sim.tcp import TcpConfig, TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpConfig, UdpEndpoint
 

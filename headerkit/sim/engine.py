@@ -11,10 +11,11 @@ import heapq
 import random
 from dataclasses import dataclass, field
 
+from headerkit.errors import SocketError
 from headerkit.sim.network import Link
 from headerkit.sim.scenario import Call, EndpointSpec, Scenario
 from headerkit.sim.segment import Datagram, Packet, Segment
-from headerkit.sim.tcp import NS, SocketError, TcpEndpoint
+from headerkit.sim.tcp import NS, TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpEndpoint
 from headerkit.tcp_states import TcpState as State

@@ -44,17 +44,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from headerkit.errors import HeaderkitError
+from headerkit.errors import ScenarioError
 from headerkit.sim.network import LinkConfig, Rule
 from headerkit.sim.tcp import TcpConfig
 from headerkit.sim.udp import UdpConfig
 
 OPS = ("send", "recv", "sendto", "recvfrom", "sleep", "close", "shutdown")
 _LETTERS = b"abcdefghijklmnopqrstuvwxyz"
-
-
-class ScenarioError(HeaderkitError, ValueError):
-    """A scenario that cannot be built: unknown name, key or value."""
 
 
 @dataclass(slots=True, frozen=True)

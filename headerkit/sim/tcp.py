@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from headerkit.errors import SocketError
 from headerkit.sim.segment import (
     ACK,
     FIN,
@@ -47,14 +48,6 @@ SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
 # The endpoint's view recorded with each outgoing segment:
 # (flight, cwnd, rwnd, send-buffer use, receive-buffer use).
 SenderView = tuple[int, int, int, int, int]
-
-
-class SocketError(Exception):
-    """A socket call that fails; ``errno`` is the symbolic name (ECONNRESET, EPIPE, ...)."""
-
-    def __init__(self, errno: str) -> None:
-        self.errno = errno
-        super().__init__(errno)
 
 
 @dataclass(slots=True, frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from headerkit.errors import SocketError
 from headerkit.sim.segment import Datagram
-from headerkit.sim.tcp import SocketError
 
 MAX_DATAGRAM = 65507  # 65535 - 20 (IPv4) - 8 (UDP)
 

@@ -36,9 +36,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from headerkit.captures.files import Source
-from headerkit.captures.reader import CaptureReader, CaptureTruncatedError, max_snaplen
+from headerkit.captures.reader import CaptureReader, max_snaplen
 from headerkit.captures.record import Record
-from headerkit.errors import CaptureFileError
+from headerkit.errors import CaptureFileError, CaptureTruncatedError
 from headerkit.packet.decode import PROTO_TCP, PROTO_UDP, decode
 from headerkit.packet.layers import ntop
 from headerkit.schemas import link as link_schema
