@@ -55,6 +55,11 @@ class CaptureFileError(DecodeError):
     """A pcap or pcapng file whose structure is damaged (layer is "pcap" or "pcapng")."""
 
 
+class HeaderkitWarning(HeaderkitError, UserWarning):
+    """The category of every warning headerkit gives (damage read past, a guess it made):
+    filter or escalate it as usual, ``warnings.simplefilter("error", HeaderkitWarning)``."""
+
+
 class FramingError(HeaderkitError, ValueError):
     """A byte stream that breaks its framing rule (message too long, stream ends mid-message)."""
 

@@ -20,7 +20,7 @@ from typing import BinaryIO, Literal
 
 from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.record import Record
-from headerkit.errors import CaptureFileError, CaptureTruncatedError
+from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix, field_at
@@ -192,7 +192,7 @@ class CaptureReader(OwnedFile):
         if self.strict:
             raise error
         self.damage = error
-        warnings.warn(str(error), stacklevel=2)
+        warnings.warn(str(error), HeaderkitWarning, stacklevel=2)
 
     def _truncated(self, schema: object, start: int, have: int, what: str) -> None:
         field, at = field_at(schema, have)

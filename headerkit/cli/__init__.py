@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from headerkit.cli import (
     capture,
@@ -18,6 +20,7 @@ from headerkit.cli import (
     replay,
     simulate,
 )
+from headerkit.errors import HeaderkitWarning
 
 SUBCOMMANDS = (
     decode,
@@ -44,7 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """headerkit's warnings as one line each, without a source path."""
+    if issubclass(category, HeaderkitWarning):
+        print(f"headerkit: warning: {message}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, filename, lineno, file, line)
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.simplefilter("once", HeaderkitWarning)  # each distinct warning once
+    warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
     try:
         status: int = args.run(args)

@@ -8,7 +8,6 @@ import ipaddress
 import json
 import os
 import sys
-import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -186,23 +185,19 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_progress and sys.stderr.isatty() and os.path.getsize(args.file) > 8 << 20:
         packets, progress = _with_progress(packets, args.file)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # damage is reported below, once
-            if args.format == "parquet":
-                _write_parquet((pkt for pkt, _ in selected(args, packets)), args.output)
-            elif args.output:
-                with open(args.output, "w", encoding="utf-8", newline="") as out:
-                    _write(args, selected(args, packets), out)
-            else:
-                _write(args, selected(args, packets), sys.stdout)
+        if args.format == "parquet":
+            _write_parquet((pkt for pkt, _ in selected(args, packets)), args.output)
+        elif args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                _write(args, selected(args, packets), out)
+        else:
+            _write(args, selected(args, packets), sys.stdout)
     except DecodeError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
     finally:
         if progress is not None:
             progress.stop()
-    if capture.damage is not None:
-        print(f"headerkit: warning: {capture.damage}", file=sys.stderr)
     return 0
 
 
@@ -238,16 +233,12 @@ def _parquet_columnar(source: str, path: str) -> int:
     from headerkit.tables.table import capture_batches
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with pq.ParquetWriter(path, schema()) as writer:
-                for batch in capture_batches(source):
-                    writer.write_batch(batch)
+        with pq.ParquetWriter(path, schema()) as writer:
+            for batch in capture_batches(source):
+                writer.write_batch(batch)
     except (DecodeError, OSError) as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
-    for warning in caught:
-        print(f"headerkit: warning: {warning.message}", file=sys.stderr)
     return 0
 
 

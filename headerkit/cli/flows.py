@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from typing import TextIO
 
 from headerkit.captures.decoded import decode_capture
@@ -44,10 +43,8 @@ def run(args: argparse.Namespace) -> int:
     capture = decode_capture(args.file)
     table = FlowTable()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # damage is reported below, once
-            for pkt in capture:
-                table.add(pkt)
+        for pkt in capture:
+            table.add(pkt)
     except HeaderkitError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
@@ -56,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
         write_tshark(table, protocol, sys.stdout)
     else:
         write_table(table, protocol, sys.stdout)
-    if capture.damage is not None:
-        print(f"headerkit: warning: {capture.damage}", file=sys.stderr)
     return 0
 
 

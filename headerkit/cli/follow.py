@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from typing import TextIO
 
 from headerkit.captures.decoded import decode_capture
@@ -56,13 +55,11 @@ def run(args: argparse.Namespace) -> int:
     capture = decode_capture(args.file)
     stream = follow(capture, args.stream, max_buffer=args.max_buffer)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # damage is reported below, once
-            if make_framer is None:
-                body = _raw(stream, sys.stderr)
-            else:
-                splitters = (MessageSplitter(make_framer), MessageSplitter(make_framer))
-                body = _messages(stream, splitters, sys.stderr)
+        if make_framer is None:
+            body = _raw(stream, sys.stderr)
+        else:
+            splitters = (MessageSplitter(make_framer), MessageSplitter(make_framer))
+            body = _messages(stream, splitters, sys.stderr)
     except HeaderkitError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
@@ -76,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     )
     sys.stdout.writelines(body)
     sys.stdout.write(_RULE + "\n")
-    if capture.damage is not None:
-        print(f"headerkit: warning: {capture.damage}", file=sys.stderr)
     return 0
 
 

@@ -38,7 +38,7 @@ import pyarrow as pa
 from headerkit.captures.files import Source
 from headerkit.captures.reader import CaptureReader, max_snaplen
 from headerkit.captures.record import Record
-from headerkit.errors import CaptureFileError, CaptureTruncatedError
+from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
 from headerkit.packet.decode import PROTO_TCP, PROTO_UDP, decode
 from headerkit.packet.layers import ntop
 from headerkit.schemas import link as link_schema
@@ -292,7 +292,7 @@ def _read_into(file: BinaryIO, view: memoryview) -> int:
 
 
 def _warn(error: CaptureFileError) -> None:
-    warnings.warn(str(error), stacklevel=4)
+    warnings.warn(str(error), HeaderkitWarning, stacklevel=4)
 
 
 def _scan(buf: memoryview, stop: int, prefix: FixedPrefix) -> tuple[Arr, int]:
