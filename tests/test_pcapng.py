@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ from headerkit.captures.reader import (
     NS_PER_S,
     max_snaplen,
 )
-from headerkit.errors import CaptureFileError
+from headerkit.errors import CaptureFileError, HeaderkitWarning
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.linktypes import NO_INTERFACE
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix
 from tests import conftest
 from tests.conftest import assert_tshark_reads_the_same, read
@@ -458,7 +460,7 @@ def test_block_length_not_a_multiple_of_4() -> None:
 
 def test_block_length_below_the_minimum() -> None:
     blob = ONE + patch(epb(), 4, 24) + epb()
-    assert_damage(blob, CaptureFileError, "block_total_length", AT + 4, 1)
+    assert_damage(blob, CaptureFileError, "block_total_length", AT + 4, 1, kept=2)
     assert_damage(
         HEAD + patch(block(0x99, raw=b""), 4, 8), CaptureFileError, "block_total_length", 52, 0
     )
@@ -466,7 +468,7 @@ def test_block_length_below_the_minimum() -> None:
 
 def test_trailing_length_disagrees() -> None:
     blob = ONE + patch(epb(), 88, 1000) + epb()
-    assert_damage(blob, CaptureFileError, "block_total_length", AT + 88, 1)
+    assert_damage(blob, CaptureFileError, "block_total_length", AT + 88, 1, kept=2)
 
 
 def test_block_past_the_end_of_the_file() -> None:
@@ -518,9 +520,12 @@ def test_strict_reader_holds_records_to_the_snap_length() -> None:
 
 def test_interface_that_does_not_exist() -> None:
     blob = ONE + epb(interface=1) + epb()
-    assert_damage(blob, CaptureFileError, "interface_id", AT + 8, 1)
+    assert_damage(blob, CaptureFileError, "interface_id", AT + 8, 1, kept=3)
+    records, _ = read(blob)
+    assert records[1].linktype == NO_INTERFACE and records[1].problem is not None
+    assert records[1].problem.field == "interface_id" and records[2].linktype == 1
     # a new section forgets the interfaces of the last one
-    assert_damage(ONE + shb() + epb(), CaptureFileError, "interface_id", AT + 28 + 8, 1)
+    assert_damage(ONE + shb() + epb(), CaptureFileError, "interface_id", AT + 28 + 8, 1, kept=2)
 
 
 def test_interfaces_are_bounded() -> None:
@@ -534,7 +539,52 @@ def test_simple_packet_block_before_any_interface() -> None:
 
 def test_option_running_past_its_block() -> None:
     bad = patch(epb(options=[opt(ng.OPT_COMMENT, b"hello!!!"), END]), 88, 200 << 16 | 1)
-    assert_damage(ONE + bad + epb(), CaptureFileError, "option_length", AT + 90, 1)
+    assert_damage(ONE + bad + epb(), CaptureFileError, "option_length", AT + 90, 1, kept=3)
+
+
+def test_damaged_interface_options_keep_the_interface_and_its_packets() -> None:
+    bad_idb = patch(idb(options=[opt(ng.IF_NAME, b"eth0"), END]), 16, 200 << 16 | 2)
+    blob = shb() + bad_idb + epb() + epb()
+    with pytest.warns(HeaderkitWarning, match=r"option_length at byte 46: block 2:"):
+        records, reader = read(blob)
+    assert len(records) == 2 and reader.interfaces[0].linktype == 1
+    assert all(r.linktype == 1 and r.problem is None for r in records)
+
+
+def test_an_unknown_block_type_is_reported_and_passed_over() -> None:
+    blob = ONE + block(0x77, raw=b"abcd") + epb()
+    with pytest.warns(HeaderkitWarning, match="unknown type 0x00000077, skipped"):
+        records, reader = read(blob)
+    assert len(records) == 2 and reader.damage is None
+    quiet = ONE + block(ng.ISB_TYPE, raw=bytes(12)) + block(0x80000001, raw=b"") + epb()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # defined and local-use blocks pass without a word
+        assert len(read(quiet)[0]) == 2
+
+
+def test_a_section_header_with_a_bad_length_is_passed_over() -> None:
+    blob = patch(shb(), 4, 30) + idb() + epb() + epb()
+    with pytest.warns(HeaderkitWarning, match="block_total_length at byte 28: block 1:"):
+        records, reader = read(blob)
+    assert len(records) == 2 and reader.damage is not None
+
+
+def test_packets_out_equal_whole_records_in_whatever_the_damage() -> None:
+    """Every intact packet block is read, whichever block before it is damaged."""
+    intact = [epb(b"p%d" % i) for i in range(4)]
+    damages = [
+        patch(epb(), 4, 24),  # length below the minimum
+        patch(epb(), 88, 1000),  # trailing copy disagrees
+        epb(interface=3),  # names a missing interface: kept, without a link type
+        block(0x99, raw=b"xyz!"),  # unknown type
+    ]
+    for damage in damages:
+        blob = ONE + intact[0] + damage + intact[1] + intact[2] + damage + intact[3]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            records, _ = read(blob)
+        datas = [r.data for r in records if r.linktype != NO_INTERFACE]
+        assert datas[-4:] == [b"p0", b"p1", b"p2", b"p3"]
 
 
 def test_bad_byte_order_magic() -> None:

@@ -14,9 +14,10 @@ from headerkit.packet.decode import Packet, decode
 class DecodedCapture:
     """Iterate the decoded packets of a pcap or pcapng file, one at a time.
 
-    Every record the file holds comes out as a packet, a malformed one included; where the
-    file itself is damaged, iteration ends after the last whole record and ``damage`` says
-    where (strict mode raises it instead).
+    Every record the file holds comes out as a packet, a malformed one included; damage in
+    the file is reported (a :class:`~headerkit.errors.HeaderkitWarning`, and ``damage``) and
+    reading goes on at the next intact block or record where one can be found (strict mode
+    raises it instead).
     """
 
     def __init__(self, source: str | Path | BinaryIO, *, strict: bool = False) -> None:
@@ -29,6 +30,8 @@ class DecodedCapture:
             pkt = decode(rec.data, rec.linktype, wirelen=rec.wirelen, strict=strict)
             pkt.number = rec.number
             pkt.timestamp_ns = rec.timestamp_ns
+            if rec.problem is not None:
+                pkt.problems.insert(0, rec.problem)
             yield pkt
 
     @property

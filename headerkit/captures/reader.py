@@ -2,8 +2,13 @@
 
 The file is read front to back in chunks.  Every length field is checked against a bound
 before anything of that size is read, so a hostile or damaged file costs at most one chunk
-plus one maximal record.  At the first damage the reader stops after the last whole record:
-leniently it sets :attr:`CaptureReader.damage` and warns, strictly it raises.
+plus one maximal record.  Damage is reported -- strictly raised; leniently warned
+(:class:`~headerkit.errors.HeaderkitWarning`) and kept in :attr:`CaptureReader.damage` --
+and a lenient reader goes on wherever the file lets it: past a pcapng block whose contents
+are damaged (a packet naming a missing interface is still yielded, with the problem and no
+link type), and past a block whose framing is damaged to the next block that frames
+correctly.  A pcap file, whose records have no trailer to resynchronise on, ends at the last
+whole record.
 
 Per-record headers are unpacked with ``struct`` formats derived from the construct schemas
 in :mod:`headerkit.schemas.pcap` and :mod:`headerkit.schemas.pcapng`.
@@ -23,6 +28,7 @@ from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.linktypes import NO_INTERFACE
 from headerkit.schemas.pcap import ByteOrder, FixedPrefix, field_at
 
 CHUNK_SIZE = 1 << 20
@@ -42,6 +48,8 @@ MAX_BLOCK_SIZE = 32 + (128 << 20) + 131_072
 # Interfaces kept per file: every IDB costs memory, so a file of nothing else must not
 # grow without bound (real captures describe tens or hundreds).
 MAX_INTERFACES = 1 << 16
+# How far past damaged pcapng framing the reader looks for the next intact block.
+RESYNC_SPAN = 1 << 20
 
 
 def max_snaplen(linktype: int) -> int:
@@ -134,6 +142,9 @@ _SHB_BYTES = ng.SHB_TYPE.to_bytes(4, "little")
 _GENERIC_BLOCK = ng.BLOCKS["little"][None]
 _PACKET_TYPES = (ng.EPB_TYPE, ng.SPB_TYPE, ng.PB_TYPE)
 _CUSTOM_TYPES = (ng.CB_TYPE, ng.CB_NO_COPY_TYPE)
+# The interface of a packet whose interface the section does not describe: no link type,
+# microsecond timestamps (pcapng's default), wiretap's usual record limit.
+_NO_PORT = _Port(NO_INTERFACE, NO_INTERFACE, 0, MAX_SNAPLEN_STANDARD, 1000, 1, 0)
 _RECORD = pcap_schema.RECORD
 _RECORD_PREFIX = {o: FixedPrefix(_RECORD[o]) for o in ("little", "big")}
 
@@ -155,6 +166,8 @@ class CaptureReader(OwnedFile):
         self.interfaces: list[Interface] = []
         self.damage: CaptureFileError | None = None
         self._number = 0
+        self._block = 0  # pcapng blocks framed so far, for the reports
+        self._latest_section: _Section | None = None
         super().__init__(source, "rb")
         self._window = _Window(self._file)
         self._window.refill(0, CHUNK_SIZE)
@@ -185,14 +198,19 @@ class CaptureReader(OwnedFile):
     def __next__(self) -> Record:
         return next(self._stream)
 
-    def _damage(self, field: str, offset: int, reason: str, *, truncated: bool = False) -> None:
-        """Report damage: raise it if strict, else record it and warn."""
+    def _damage(
+        self, field: str, offset: int, reason: str, *, truncated: bool = False
+    ) -> CaptureFileError:
+        """Report damage: raise it if strict, else record it, warn and return it."""
         kind = CaptureTruncatedError if truncated else CaptureFileError
+        if self.format == "pcapng" and self._block:
+            reason = f"block {self._block}: {reason}"
         error = kind(self.format, field, offset, reason)
         if self.strict:
             raise error
         self.damage = error
         warnings.warn(str(error), HeaderkitWarning, stacklevel=2)
+        return error
 
     def _truncated(self, schema: object, start: int, have: int, what: str) -> None:
         field, at = field_at(schema, have)
@@ -316,15 +334,20 @@ class CaptureReader(OwnedFile):
                 buf = self._window.buf
                 if block_type in _PACKET_TYPES:
                     record = self._packet(section, block_type, buf, pos, length)
-                    if record is None:
-                        return
-                    yield record
+                    if record is not None:
+                        yield record
                 elif block_type in _CUSTOM_TYPES:
                     yield self._custom(section, buf, pos, length)
                 elif block_type in (ng.IDB_TYPE, ng.SHB_TYPE):
                     read = self._interface if block_type == ng.IDB_TYPE else self._section_header
                     if not read(section, buf, pos, length):
                         return
+                elif block_type not in ng.OTHER_TYPES and not block_type & ng.LOCAL_USE:
+                    reason = f"block {self._block}: unknown type {block_type:#010x}, skipped"
+                    notice = CaptureFileError(
+                        "pcapng", "block_type", self._window.base + pos, reason
+                    )
+                    warnings.warn(str(notice), HeaderkitWarning, stacklevel=1)
                 pos += length
         finally:
             self.close()
@@ -332,9 +355,27 @@ class CaptureReader(OwnedFile):
     def _frame(self, pos: int, section: _Section | None) -> tuple[int, int, int, _Section] | None:
         """Buffer the whole block at ``buf[pos]``, its type, length and trailer checked.
 
-        Returns its new position, type, length and section; None at the end of the file or,
-        after reporting it, at damage.
+        Returns its new position, type, length and section, or None at the end of the file.
+        A block whose framing is damaged is reported and passed over: reading goes on at the
+        next block that frames correctly (strictly, the report is raised).
         """
+        while True:
+            framed = self._frame_once(pos, section)
+            if not isinstance(framed, int):
+                return framed
+            section = self._latest_section  # a damaged SHB still names its byte order
+            if section is None:
+                return None
+            resumed = self._next_block(framed, section)
+            if resumed is None:
+                return None
+            pos, section = resumed
+
+    def _frame_once(
+        self, pos: int, section: _Section | None
+    ) -> tuple[int, int, int, _Section] | int | None:
+        """One attempt of :meth:`_frame`: the block, None at the end, or (after reporting its
+        damage) the position from which to look for the next block."""
         window = self._window
         if pos + 12 > len(window.buf):
             pos = window.refill(pos, 12)
@@ -342,10 +383,12 @@ class CaptureReader(OwnedFile):
                 return None
         buf = window.buf
         start = window.base + pos
+        self._block += 1
         if buf[pos : pos + 4] == _SHB_BYTES:
-            section = self._new_section(buf, pos, section)
-            if section is None:
-                return None
+            new = self._new_section(buf, pos, section)
+            if new is None:
+                return None if len(buf) - pos < 12 or section is None else pos + 4
+            section = self._latest_section = new
         assert section is not None  # the file starts with an SHB
         if len(buf) - pos < 8:
             self._truncated(_GENERIC_BLOCK, start, len(buf) - pos, "block header")
@@ -353,20 +396,47 @@ class CaptureReader(OwnedFile):
         block_type, length = section.prefix[None].struct.unpack_from(buf, pos)
         length = self._block_length(block_type, length, start)
         if length is None:
-            return None
+            return pos + 4
         if pos + length > len(buf):
             pos = window.refill(pos, length)
             buf = window.buf
             if length > len(buf):
                 reason = f"{length}-byte block runs past the end of the file ({len(buf)} left)"
                 self._damage("block_total_length", start + 4, reason, truncated=True)
-                return None
+                return pos + 4
         trailer = int.from_bytes(buf[pos + length - 4 : pos + length], section.order)
         if (trailer if self.strict else trailer + -trailer % 4) != length:
             reason = f"trailing copy {trailer} disagrees with the leading {length}"
             self._damage("block_total_length", start + length - 4, reason)
-            return None
+            return pos + 4
         return pos, block_type, length, section
+
+    def _next_block(self, pos: int, section: _Section) -> tuple[int, _Section] | None:
+        """The next position, 4-byte aligned and within :data:`RESYNC_SPAN` bytes, where a
+        block of a known type frames correctly (sane length, equal trailing copy)."""
+        window = self._window
+        limit = window.base + pos + RESYNC_SPAN
+        while window.base + pos < limit:
+            if pos + 12 > len(window.buf):
+                pos = window.refill(pos, CHUNK_SIZE)
+                if len(window.buf) < 12:
+                    return None
+            buf = window.buf
+            order = section.order
+            if buf[pos : pos + 4] == _SHB_BYTES:
+                order = ng.byte_order_of(buf[pos + 8 : pos + 12]) or order
+            block_type = int.from_bytes(buf[pos : pos + 4], order)
+            length = int.from_bytes(buf[pos + 4 : pos + 8], order)
+            known = block_type in _MIN_BLOCK or block_type in ng.OTHER_TYPES
+            if known and length % 4 == 0 and _MIN_BLOCK.get(block_type, 12) <= length:
+                if length <= MAX_BLOCK_SIZE and pos + length > len(window.buf):
+                    pos = window.refill(pos, length)
+                    buf = window.buf
+                end = pos + length
+                if end <= len(buf) and int.from_bytes(buf[end - 4 : end], order) == length:
+                    return pos, section
+            pos += 4
+        return None
 
     def _new_section(self, buf: bytes, pos: int, previous: _Section | None) -> _Section | None:
         """Start the section whose SHB begins at ``buf[pos]``: find its byte order."""
@@ -412,7 +482,8 @@ class CaptureReader(OwnedFile):
             offset = self._window.base + pos + prefix.offsets[field]
             self._damage(field, offset, f"pcapng version {major}.{minor} is not supported")
             return False
-        return self._options(section, buf, pos + prefix.size, pos + length - 4) is not None
+        self._options(section, buf, pos + prefix.size, pos + length - 4)
+        return True
 
     def _interface(self, section: _Section, buf: bytes, pos: int, length: int) -> bool:
         prefix = section.prefix[ng.IDB_TYPE]
@@ -421,9 +492,7 @@ class CaptureReader(OwnedFile):
             reason = f"more than {MAX_INTERFACES} interfaces"
             self._damage("block_type", self._window.base + pos, reason)
             return False
-        options = self._options(section, buf, pos + prefix.size, pos + length - 4)
-        if options is None:
-            return False
+        options, _ = self._options(section, buf, pos + prefix.size, pos + length - 4)
         name = _text(options[ng.IF_NAME]) if ng.IF_NAME in options else None
         tsresol, tsoffset = 6, 0
         if len(raw := options.get(ng.IF_TSRESOL, b"")) == 1:
@@ -451,6 +520,7 @@ class CaptureReader(OwnedFile):
         data_start = pos + prefix.size
         options_end = pos + length - 4
         comment = None
+        problem: CaptureFileError | None = None
         if block_type == ng.SPB_TYPE:
             if not section.ports:
                 reason = "Simple Packet Block before any Interface Description Block"
@@ -467,9 +537,12 @@ class CaptureReader(OwnedFile):
             length_field = "captured_packet_length"
             if interface_id >= len(section.ports):
                 reason = f"no interface {interface_id}: the section describes {len(section.ports)}"
-                self._damage("interface_id", start + prefix.offsets["interface_id"], reason)
-                return None
-            port = section.ports[interface_id]
+                problem = self._damage(
+                    "interface_id", start + prefix.offsets["interface_id"], reason
+                )
+                port = _NO_PORT
+            else:
+                port = section.ports[interface_id]
             padded_end = data_start + cap_len + (-cap_len % 4)
             if padded_end > options_end:
                 reason = f"{cap_len} bytes of packet data do not fit in a {length}-byte block"
@@ -478,9 +551,8 @@ class CaptureReader(OwnedFile):
             ticks = ts_upper << 32 | ts_lower
             timestamp_ns = ticks * port.multiplier // port.divisor + port.offset_ns
             if padded_end < options_end:
-                options = self._options(section, buf, padded_end, options_end)
-                if options is None:
-                    return None
+                options, damaged = self._options(section, buf, padded_end, options_end)
+                problem = problem or damaged
                 if ng.OPT_COMMENT in options:
                     comment = options[ng.OPT_COMMENT].decode("utf-8", "replace")
         if cap_len > port.limit:
@@ -490,7 +562,7 @@ class CaptureReader(OwnedFile):
         self._number += 1
         data = buf[data_start : data_start + cap_len]
         return Record(
-            self._number, timestamp_ns, port.linktype, data, orig_len, port.index, comment
+            self._number, timestamp_ns, port.linktype, data, orig_len, port.index, comment, problem
         )
 
     def _custom(self, section: _Section, buf: bytes, pos: int, length: int) -> Record:
@@ -501,8 +573,9 @@ class CaptureReader(OwnedFile):
 
     def _options(
         self, section: _Section, buf: bytes, pos: int, end: int
-    ) -> dict[int, bytes] | None:
-        """The options in ``buf[pos:end]`` up to opt_endofopt, or None if one overruns.
+    ) -> tuple[dict[int, bytes], CaptureFileError | None]:
+        """The options in ``buf[pos:end]`` up to opt_endofopt, and the damage (reported) of
+        an option that overruns the block, where reading them stopped.
 
         Each code maps to its last value, but the opt_comment values, each cut at a NUL as
         wiretap does, are joined by newlines.  What is kept is never more than the block.
@@ -510,6 +583,7 @@ class CaptureReader(OwnedFile):
         unpack_from = section.option.struct.unpack_from
         options: dict[int, bytes] = {}
         comments: bytearray | None = None
+        problem = None
         while pos + 4 <= end:
             code, length = unpack_from(buf, pos)
             if code == ng.OPT_ENDOFOPT:
@@ -518,8 +592,8 @@ class CaptureReader(OwnedFile):
             if value_end > end:
                 offset = self._window.base + pos + section.option.offsets["option_length"]
                 reason = f"option {code} of {length} bytes runs past the end of its block"
-                self._damage("option_length", offset, reason)
-                return None
+                problem = self._damage("option_length", offset, reason)
+                break
             value = buf[pos + 4 : value_end]
             if code != ng.OPT_COMMENT:
                 options[code] = value
@@ -530,7 +604,7 @@ class CaptureReader(OwnedFile):
             pos = value_end + (-length % 4)
         if comments is not None:
             options[ng.OPT_COMMENT] = bytes(comments)
-        return options
+        return options, problem
 
 
 def _text(value: bytes) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from headerkit.errors import CaptureFileError
+
 
 @dataclass(slots=True, frozen=True)
 class Record:
@@ -21,6 +23,7 @@ class Record:
     wirelen: int
     interface: int = 0
     comment: str | None = None
+    problem: CaptureFileError | None = None
 
     @property
     def timestamp(self) -> float:

@@ -211,7 +211,8 @@ class _Decoder:
 
     # ------------------------------------------------------------------ link layer
     def link(self) -> tuple[int, int | None]:
-        return self.link_at(self.pkt.linktype & LINKTYPE_MASK, 0)
+        linktype = self.pkt.linktype
+        return self.link_at(linktype if linktype < 0 else linktype & LINKTYPE_MASK, 0)
 
     def link_at(self, lt: int, off: int) -> tuple[int, int | None]:
         """Decode the link header of type ``lt`` at ``off``: the IP offset and its EtherType."""

@@ -25,6 +25,9 @@ class LinkType(IntEnum):
 # The link type proper is the low 16 bits of the pcap header's field; the bits above carry
 # the FCS length and reserved flags.
 LINKTYPE_MASK = 0xFFFF
+# Not LINKTYPE_ values: what a record's link type says when it has none to say.
+NO_INTERFACE = -2  # a pcapng packet naming an interface its section does not describe
+_NAMES = {NO_INTERFACE: "no interface (unknown link type)"}
 RAW_IP = frozenset({LinkType.RAW, LinkType.DLT_RAW, LinkType.DLT_RAW_OPENBSD, LinkType.IPV4})
 
 
@@ -33,4 +36,4 @@ def linktype_name(value: int) -> str:
     try:
         return LinkType(value).name
     except ValueError:
-        return f"LINKTYPE_{value}"
+        return _NAMES.get(value, f"LINKTYPE_{value}")

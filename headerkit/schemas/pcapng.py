@@ -22,6 +22,15 @@ SPB_TYPE = 0x00000003  # Simple Packet Block
 EPB_TYPE = 0x00000006  # Enhanced Packet Block
 CB_TYPE = 0x00000BAD  # Custom Block that may be copied
 CB_NO_COPY_TYPE = 0x40000BAD  # Custom Block that must not be copied
+# Blocks the specification defines that carry no packets: a reader passes over them.
+NRB_TYPE = 0x00000004  # Name Resolution Block
+ISB_TYPE = 0x00000005  # Interface Statistics Block
+IRIG_TYPE = 0x00000007  # IRIG Timestamp Block
+ARINC_TYPE = 0x00000008  # ARINC 429 in AFDX Encapsulation Information Block
+SJE_TYPE = 0x00000009  # systemd Journal Export Block
+DSB_TYPE = 0x0000000A  # Decryption Secrets Block
+OTHER_TYPES = frozenset({NRB_TYPE, ISB_TYPE, IRIG_TYPE, ARINC_TYPE, SJE_TYPE, DSB_TYPE})
+LOCAL_USE = 0x80000000  # the bit that marks block types reserved for local use
 
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 BLOCK_OVERHEAD = 12  # block_type, block_total_length and its trailing copy
