@@ -212,3 +212,25 @@ def test_any_text_either_parses_or_is_a_script_error(text: str) -> None:
 
 def test_read_script_reads_files() -> None:
     assert read_script(SCRIPTS[0]).events
+
+
+TSO = """`sysctl -q net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0`
+    0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
+   +0 bind(5, ..., ...) = 0
+   +0 listen(5, 1) = 0
+  +.1 < S 0:0(0) win 65535 <mss 1000,nop,wscale 7>
+   +0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 8>
+  +.1 < . 1:1(0) ack 1 win 512
+   +0 accept(5, ..., ...) = 6
+   +0 write(6, ..., 3000) = 3000
+   +0 > P. 1:3001(3000) ack 1
+"""
+
+
+def test_segmentation_offload_shows_one_segment_unless_switched_off() -> None:
+    """packetdrill's tun device offloads segmentation: a 3000-byte write is one segment to
+    it (the wire gets three of the peer's 1000-byte MSS), as Linux hands it over; the
+    script's numbers name the sockets; Linux offers window scale 8 for tcp_rmem's 15 MiB."""
+    assert run_script(parse_script(TSO))
+    with pytest.raises(ScriptMismatch, match=r"1:1001\(1000\)"):
+        run_script(parse_script("`ethtool -K tun0 tso off gso off`\n" + TSO))

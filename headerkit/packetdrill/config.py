@@ -29,6 +29,7 @@ class Settings:
     congestion_control: str = "cubic"
     rmem: tuple[int, int, int] = (4096, 540_000, 15 * 1024 * 1024)
     wmem: tuple[int, int, int] = (4096, 256 * 1024, 4_194_304)
+    tso: bool = True  # packetdrill's tun device offloads segmentation unless told not to
     tolerance_us: int = DEFAULT_TOLERANCE_US
     tolerance_percent: float = 0.0
     unsupported: list[tuple[int, str]] = field(default_factory=list)
@@ -97,8 +98,9 @@ SYSCTLS: dict[str, Callable[[Settings, str], None]] = {
     "tcp_no_metrics_save": _passed_over,
     "tcp_moderate_rcvbuf": _passed_over,
 }
-# offload settings, restoring sysctls, flushing route metrics: nothing the model sends changes
-_PASSED_OVER = re.compile(r"^ethtool\b|sysctl_restore|^ip tcp_metrics flush")
+# restoring sysctls, flushing route metrics: nothing the model sends changes
+_PASSED_OVER = re.compile(r"sysctl_restore|^ip tcp_metrics flush")
+_OFFLOAD_OFF = re.compile(r"^ethtool -K \S+ (.*)$")
 _ASSIGNMENT = re.compile(r"(?:/proc/sys/)?net[./]ipv4[./](\w+)=(.*)")
 
 
@@ -123,6 +125,10 @@ def apply_shell(settings: Settings, shell: Shell) -> None:
     """Take one shell line into ``settings`` (or note it as unsupported)."""
     command = shell.command.strip()
     if command.endswith("defaults.sh") or _PASSED_OVER.search(command):
+        return
+    if offload := _OFFLOAD_OFF.match(command):  # "tso off gso off": segments as on the wire
+        words = offload.group(1).split()
+        settings.tso = dict(zip(words[::2], words[1::2], strict=False)).get("tso", "on") != "off"
         return
     try:
         words = shlex.split(command)

@@ -41,6 +41,7 @@ from headerkit.packetdrill.stack import (
     Wire,
 )
 from headerkit.schemas import tcp as t
+from headerkit.sim.tcp import wscale_for
 from headerkit.tcp_states import SYNCHRONIZED, TcpState
 
 REMOTE_ISN = 0x7A00_0000  # the script's peer numbers its bytes from here
@@ -189,12 +190,16 @@ def run_script(script: Script, config: TcpConfig | None = None) -> list[Step]:
 
 
 def stack_config(settings: Settings) -> TcpConfig:
-    """The model's configuration for a script's settings (packetdrill's tun device: MTU 1500)."""
+    """The model's configuration for a script's settings (packetdrill's tun device: MTU 1500).
+
+    The window scale is the one Linux offers: the least that fits the largest receive buffer
+    the socket may grow to (tcp_rmem's maximum)."""
     return TcpConfig(
         mss=1460,
         rcvbuf=settings.rmem[1],
         sndbuf=settings.wmem[1],
         window_scaling=settings.window_scaling,
+        wscale=wscale_for(settings.rmem[2]),
     )
 
 
@@ -274,6 +279,8 @@ def _expect(run: Run, event: Event, spec: SegmentSpec, start: int, end: int | No
         run.mismatch(event, f"{_show_spec(spec)} by {latest / NS:.6f} s", "sent nothing")
         return
     when, wire = sent
+    if run.settings.tso:
+        wire = _offloaded(run, wire, when, spec.length)
     run.now = max(run.now, when)
     _compare(run, event, spec, wire)
     if event.time.kind is not TimeKind.ANY:
@@ -283,6 +290,27 @@ def _expect(run: Run, event: Event, spec: SegmentSpec, start: int, end: int | No
         else:
             run._check_time(event, start, when, "the segment")
     run.steps.append(Step(event.line, when, event.text, f"sent {_show_wire(wire)}"))
+
+
+def _offloaded(run: Run, wire: Wire, when: int, length: int) -> Wire:
+    """With segmentation offload the stack hands the device one segment where the wire
+    carries several: the model's back-to-back segments, joined up to ``length`` bytes."""
+    queue = run.stack.sent
+    while wire.length < length and run.queued < len(queue):
+        at, following = queue[run.queued]
+        contiguous = following.seq == (wire.seq + wire.length) % (1 << 32)
+        if at != when or not contiguous or not following.length or following.flags & t.SYN:
+            break
+        run.queued += 1
+        wire = Wire(
+            wire.flags | following.flags,
+            wire.seq,
+            following.ack,
+            following.window,
+            wire.length + following.length,
+            wire.options,
+        )
+    return wire
 
 
 def _next_sent(run: Run, latest: int) -> tuple[int, Wire] | None:
@@ -422,10 +450,10 @@ def _socket(run: Run, event: Event, call: Syscall) -> Outcome:
         run.unsupported(event, "sockets other than SOCK_STREAM")
     if "listener" in run.fds.values() or "connection" in run.fds.values():
         run.unsupported(event, "more than one socket")
-    fd = run.next_fd
-    run.next_fd += 1
+    fd = call.result if call.result is not None and call.result >= 0 else run.next_fd
+    run.next_fd = max(run.next_fd, fd + 1)
     run.fds[fd] = "socket"
-    return fd, None
+    return fd, None  # the script's number names the socket, as packetdrill maps it
 
 
 def _ok(run: Run, event: Event, call: Syscall) -> Outcome:
@@ -447,8 +475,8 @@ def _accept(run: Run, event: Event, call: Syscall) -> Outcome:
         if run.stack.state not in SYNCHRONIZED or run.accepted:
             return None
         run.accepted = True
-        fd = run.next_fd
-        run.next_fd += 1
+        fd = call.result if call.result is not None and call.result >= 0 else run.next_fd
+        run.next_fd = max(run.next_fd, fd + 1)
         run.fds[fd] = "connection"
         return fd
 
@@ -560,7 +588,10 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
     target = SOCKET_OPTIONS[name]
     if target in ("rcvbuf", "sndbuf", "mss") and run.stack.endpoint is not None:
         run.unsupported(event, f"{name} on a connection already open")
-    run.stack.reconfigure(**{target: bool(value) if target == "nodelay" else value})
+    changes: dict[str, object] = {target: bool(value) if target == "nodelay" else value}
+    if target == "rcvbuf":
+        changes["wscale"] = None  # a buffer the application set fixes the scale (as Linux)
+    run.stack.reconfigure(**changes)
     return 0, None
 
 
@@ -575,7 +606,8 @@ def _getsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
             run.mismatch(event, f"SO_ERROR {want}", f"SO_ERROR {got} ({error})")
         return 0, None
     if name in SOCKET_OPTIONS:
-        value = getattr(run.stack.config, SOCKET_OPTIONS[name])
+        field = SOCKET_OPTIONS[name]
+        value = run.stack.mss if field == "mss" else getattr(run.stack.config, field)
         want = _int_arg(call.args, 3, int(value))
         if int(value) != want:
             run.mismatch(event, f"{name} {want}", f"{name} {int(value)}")

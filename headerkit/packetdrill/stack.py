@@ -138,6 +138,11 @@ class LocalStack:
         return TcpState.CLOSED if self.endpoint is None else self.endpoint.state
 
     @property
+    def mss(self) -> int:
+        """The MSS the connection uses (the peer's, if smaller), or the configured one."""
+        return self.config.mss if self.endpoint is None else self.endpoint.mss
+
+    @property
     def error(self) -> str | None:
         return None if self.endpoint is None else self.endpoint.error
 

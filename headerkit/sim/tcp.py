@@ -74,9 +74,12 @@ class TcpConfig:
     max_retries: int = 15
     msl: float = 30.0
     iss: int | None = None
+    wscale: int | None = None  # the window scale to offer; None: the least that fits rcvbuf
 
 
-def _wscale_for(rcvbuf: int) -> int:
+def wscale_for(rcvbuf: int) -> int:
+    """The least shift that brings ``rcvbuf`` within the 16-bit window field (RFC 7323;
+    Linux computes its choice the same way from the largest buffer it may grow to)."""
     shift = 0
     while (rcvbuf >> shift) > 0xFFFF and shift < 14:
         shift += 1
@@ -126,7 +129,8 @@ class TcpEndpoint:
         self.probe_seen = False
         # options
         self.mss = config.mss
-        self.rcv_wscale = _wscale_for(config.rcvbuf) if config.window_scaling else 0
+        shift = wscale_for(config.rcvbuf) if config.wscale is None else config.wscale
+        self.rcv_wscale = shift if config.window_scaling else 0
         self.snd_wscale = 0
         self.wscale_ok = False
         # congestion control
