@@ -162,10 +162,10 @@ def test_udp_length_below_eight_and_past_the_datagram() -> None:
     assert isinstance(err, InvalidFieldError) and "200 > the 12-byte IP payload" in err.reason
 
 
-def test_udp_checksum_zero_means_none_on_ipv4_and_bad_on_ipv6() -> None:
+def test_udp_checksum_zero_means_none_on_ipv4_and_illegal_on_ipv6() -> None:
     assert decode(udp_packet(checksum=0)).udp.checksum_status is ChecksumStatus.NOT_PRESENT  # type: ignore[union-attr]
     raw = build([IPv6(next_header=17, src="::1", dst="::2"), UDP(srcport=1, dstport=2, checksum=0)])
-    assert decode(raw, LinkType.IPV6).udp.checksum_status is ChecksumStatus.BAD  # type: ignore[union-attr]
+    assert decode(raw, LinkType.IPV6).udp.checksum_status is ChecksumStatus.ILLEGAL  # type: ignore[union-attr]
 
 
 def test_bad_checksums_are_reported_per_layer() -> None:

@@ -629,9 +629,7 @@ class _Decoder:
         self.pkt.payload_offset = off + 8
         self.pkt.payload_end = min(off + length, self.cap_end)
         if dgram.checksum == 0:
-            dgram.checksum_status = (
-                ChecksumStatus.NOT_PRESENT if len(src) == 4 else ChecksumStatus.BAD
-            )
+            dgram.checksum_status = ChecksumStatus.of_zero_udp_checksum(4 if len(src) == 4 else 6)
         elif fragment or off + length > self.cap_end:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:

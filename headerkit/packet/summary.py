@@ -96,6 +96,8 @@ def _marks(pkt: Packet) -> str:
             marks.append(
                 "[partial checksum: offload]" if partial else f"[bad {layer.name} checksum]"
             )
+        elif status is ChecksumStatus.ILLEGAL:
+            marks.append(f"[illegal {layer.name} checksum 0]")
     if pkt.malformed:
         marks.append("[MALFORMED]")
     elif pkt.short:

@@ -13,6 +13,13 @@ class ChecksumStatus(IntEnum):
     GOOD = 1
     UNVERIFIED = 2
     NOT_PRESENT = 3
+    ILLEGAL = 4  # a value the field may not hold: a UDP checksum of 0 over IPv6
+
+    @classmethod
+    def of_zero_udp_checksum(cls, ip_version: int) -> ChecksumStatus:
+        """A UDP checksum of 0: none was sent over IPv4 (RFC 768); over IPv6, where the
+        checksum is mandatory (RFC 8200 section 8.1), the value is illegal."""
+        return cls.NOT_PRESENT if ip_version == 4 else cls.ILLEGAL
 
 
 def internet_checksum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:

@@ -865,8 +865,8 @@ class _Decoder:
         proto = np.repeat(np.array([PROTO_TCP, PROTO_UDP], np.uint64), [len(tcp), len(udp)])
         status = _good(sums + self.pseudo[rows] + proto + length.astype(np.uint64))
         self.put("tcp.checksum.status", tcp, status[: len(tcp)])
-        # no checksum: "not present" over IPv4, bad over IPv6, where it is mandatory
-        unset = np.where(self.net[udp] == 4, ChecksumStatus.NOT_PRESENT, ChecksumStatus.BAD)
+        zero = ChecksumStatus.of_zero_udp_checksum
+        unset = np.where(self.net[udp] == 4, zero(4), zero(6))
         self.put("udp.checksum.status", udp, np.where(udp_absent, unset, status[len(tcp) :]))
 
 

@@ -3,7 +3,8 @@
 Multi-valued fields (``tcp.option_kind``, ``vlan.id``, SACK edges) are lists in wire order.
 Numbers follow tshark's units: ``ip.hdr_len`` and ``tcp.hdr_len`` in bytes, ``ip.flags`` the
 three flag bits, ``ip.frag_offset`` in 8-byte units, ``tcp.flags`` the 12 bits after the
-data offset, checksum status 0 bad / 1 good / 2 unverified / 3 not present.
+data offset, checksum status as :class:`~headerkit.schemas.checksum.ChecksumStatus` numbers it
+(tshark's: 0 bad, 1 good, 2 unverified, 3 not present, 4 illegal).
 """
 
 from __future__ import annotations
