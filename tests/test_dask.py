@@ -47,3 +47,47 @@ def test_dask_on_a_local_cluster_equals_pandas(captures: list[Path], tmp_path: P
         got = ddf.compute().reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected)
     assert got.groupby("tcp.dstport").size().to_dict() == {80: 340}
+
+
+def test_every_partition_has_one_schema_whatever_it_holds(tmp_path: Path) -> None:
+    """UDP only, TCP only, neither, empty: the same columns and dtypes, categoricals too."""
+    mixed = tmp_path / "mixed.pcap"
+    with PcapWriter(mixed, LinkType.RAW) as w:
+        for i in range(60):  # a first byte range of UDP only, then TCP only
+            w.write(craft.udp(sport=53, dport=1000 + i, payload=bytes(40)).data, timestamp_ns=i)
+        for i in range(60):
+            pkt = craft.tcp(sport=1000 + i, dport=80, flags="PA", payload=bytes(40))
+            w.write(pkt.data, timestamp_ns=100 + i)
+    empty = tmp_path / "empty.pcap"
+    with PcapWriter(empty, LinkType.RAW):
+        pass
+    parts = partitions(str(mixed), size=3000)
+    assert len(parts) >= 4
+    frames = [read_table(p) for p in (mixed, empty)]
+    from headerkit.tables.dask import read_part
+
+    frames += [read_part(part) for part in parts]
+
+    def kinds(frame: pd.DataFrame) -> list[str]:
+        """Each column's dtype; a categorical's by the dtype of its categories (the values
+        present differ from part to part, and concatenation unites them)."""
+        return [
+            f"category[{d.categories.dtype}]" if isinstance(d, pd.CategoricalDtype) else str(d)
+            for d in frame.dtypes
+        ]
+
+    first = frames[0]
+    for frame in frames[1:]:
+        assert list(frame.columns) == list(first.columns)
+        assert kinds(frame) == kinds(first)
+    whole = read_pcaps([str(mixed), str(empty)], partition_bytes=3000).compute()
+    assert len(whole) == 120 and kinds(whole) == kinds(first)
+    pd.testing.assert_frame_equal(whole.reset_index(drop=True), frames[0], check_categorical=False)
+
+
+def test_the_projects_own_captures_read_as_one_dask_frame() -> None:
+    from tests.conftest import PCAPS
+
+    whole = read_pcaps(str(PCAPS / "*.pcap")).compute()
+    expected = sum(len(read_table(p)) for p in sorted(PCAPS.glob("*.pcap")))
+    assert len(whole) == expected and whole["tcp.flags.str"].dtype.name == "category"

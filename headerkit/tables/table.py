@@ -141,4 +141,12 @@ def to_pandas(table: pa.Table) -> Any:
         pa.bool_(): pd.BooleanDtype(),
         pa.string(): pd.StringDtype(),
     }
-    return table.to_pandas(types_mapper=mapping.get)
+    frame = table.to_pandas(types_mapper=mapping.get)
+    for field in table.schema:
+        if pa.types.is_dictionary(field.type):
+            # categories of one dtype whatever the values (none at all included), so that
+            # tables of different captures, batches or partitions concatenate
+            column = frame[field.name]
+            categories = pd.Index(column.cat.categories, dtype=str)
+            frame[field.name] = column.cat.set_categories(categories)
+    return frame
