@@ -20,7 +20,14 @@ from headerkit.cli import (
     replay,
     simulate,
 )
-from headerkit.errors import HeaderkitWarning
+from headerkit.errors import (
+    BuildError,
+    HeaderkitError,
+    HeaderkitWarning,
+    ScenarioError,
+    ScriptError,
+    SpecError,
+)
 
 SUBCOMMANDS = (
     decode,
@@ -74,7 +81,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except INPUT_ERRORS as err:  # what the user gave cannot be taken: a usage error
+        print(f"headerkit {args.command}: {err}", file=sys.stderr)
+        return 2
+    except (HeaderkitError, OSError) as err:  # a failure at run time
+        print(f"headerkit {args.command}: {_described(err)}", file=sys.stderr)
+        return 1
     return status
+
+
+# Errors in what the user asked for (a scenario, a spec, a value a field cannot hold, a
+# script): status 2, as argparse gives for a bad option.
+INPUT_ERRORS = (ScenarioError, SpecError, BuildError, ScriptError)
+
+
+def _described(err: BaseException) -> str:
+    """An error as one line: an OSError as its reason and the file it is about."""
+    if isinstance(err, OSError) and err.strerror:
+        where = f": {err.filename}" if err.filename else ""
+        return f"{err.strerror}{where}"
+    return str(err)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from headerkit.captures import Record, write_capture
+from headerkit.cli import args as types
 from headerkit.interop.craft import format_for
 from headerkit.packet.decode import decode
 from headerkit.packet.summary import summary_line
@@ -24,8 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("-i", "--iface", default="lo", help="interface (default lo)")
     p.add_argument("-f", "--filter", help='BPF filter, e.g. "tcp port 5000"')
-    p.add_argument("-c", "--count", type=int, default=0, help="stop after N packets")
-    p.add_argument("--timeout", type=float, help="stop after this many seconds")
+    p.add_argument("-c", "--count", type=types.count, default=0, help="stop after N packets")
+    p.add_argument("--timeout", type=types.seconds, help="stop after this many seconds")
     p.add_argument("-o", "--output", help="write a pcap (or .pcapng) file")
     p.add_argument(
         "--format", choices=("pcap", "pcapng"), help="file format (default: from the file name)"

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from headerkit.cli import args as types
 from headerkit.interop import craft
 from headerkit.packet.layers import TcpOption
 from headerkit.packet.summary import summary_line
@@ -95,7 +96,12 @@ def _tcp_options(p: argparse.ArgumentParser) -> None:
         metavar="KIND[:HEX]",
         help="any option by number, its value in hex (e.g. 30:0081 for MPTCP)",
     )
-    g.add_argument("--options-raw", metavar="HEX", help="the option space's bytes, as given")
+    g.add_argument(
+        "--options-raw",
+        type=types.hex_bytes,
+        metavar="HEX",
+        help="the option space's bytes, as given",
+    )
 
 
 def _payload_options(p: argparse.ArgumentParser) -> None:
@@ -162,7 +168,7 @@ def crafted(args: argparse.Namespace) -> craft.Crafted:
         timestamps=tuple(args.timestamps) if args.timestamps else None,
         sack=[_sack(s) for s in args.sack] if args.sack else None,
         options=[_option(o) for o in args.option],
-        options_raw=bytes.fromhex(args.options_raw) if args.options_raw is not None else None,
+        options_raw=args.options_raw,
         **common,
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.cli import args as types
 from headerkit.errors import DecodeError
 from headerkit.flows import annotate
 from headerkit.flows.analysis import Analysis
@@ -104,11 +105,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("-o", "--output", help="write to this file (required for parquet)")
     p.add_argument("-V", "--verbose", action="store_true", help="a field tree per packet")
-    p.add_argument("-c", "--count", type=int, help="stop after N packets (after selection)")
+    p.add_argument("-c", "--count", type=types.count, help="stop after N packets (after selection)")
     p.add_argument("--tcp", action="store_true", help="only packets with a TCP header")
     p.add_argument("--udp", action="store_true", help="only packets with a UDP header")
-    p.add_argument("--port", type=int, help="only packets to or from this TCP/UDP port")
-    p.add_argument("--host", help="only packets to or from this IP address")
+    p.add_argument("--port", type=types.port, help="only packets to or from this TCP/UDP port")
+    p.add_argument("--host", type=types.address, help="only packets to or from this IP address")
     p.add_argument(
         "--strict",
         action="store_true",

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from headerkit.cli import args as types
 from headerkit.packet.layers import TCP
 from headerkit.packet.summary import flags_text, option_text
 from headerkit.schemas import tcp as t
@@ -46,9 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N[,N...]",
         help="recv() sizes in turn, the last repeating: 4, 10, 3,7 (default 4; UDP 65535)",
     )
-    b.add_argument("--gap", type=float, default=0.2, help="seconds between sends (0.2)")
+    b.add_argument("--gap", type=types.seconds, default=0.2, help="seconds between sends (0.2)")
     b.add_argument(
-        "--server-delay", type=float, default=0.0, help="seconds the server waits to read (0)"
+        "--server-delay", type=types.seconds, default=0.0, help="seconds the server waits (0)"
     )
     b.add_argument(
         "--frame",
@@ -65,11 +66,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "rest; a server with a small receive buffer reads after a delay."
         ),
     )
-    s.add_argument("--size", type=_positive, default=30_000, help="bytes to send (30000)")
-    s.add_argument("--sndbuf", type=_positive, default=4096, help="client SO_SNDBUF (4096)")
-    s.add_argument("--rcvbuf", type=_positive, default=4096, help="server SO_RCVBUF (4096)")
+    s.add_argument("--size", type=types.positive, default=30_000, help="bytes to send (30000)")
+    s.add_argument("--sndbuf", type=types.positive, default=4096, help="client SO_SNDBUF (4096)")
+    s.add_argument("--rcvbuf", type=types.positive, default=4096, help="server SO_RCVBUF (4096)")
     s.add_argument(
-        "--server-delay", type=float, default=0.5, help="seconds the server waits to read (0.5)"
+        "--server-delay", type=types.seconds, default=0.5, help="seconds the server waits (0.5)"
     )
     _common(s)
     e = kinds.add_parser(
@@ -82,25 +83,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     e.add_argument("--send", action="append", metavar="TEXT", help="a message (Hello, World)")
-    e.add_argument("--recv", type=_positive, default=4, help="the server's recv() size (4)")
+    e.add_argument("--recv", type=types.positive, default=4, help="the server's recv() size (4)")
     e.add_argument("--no-waitall", action="store_true", help="a plain recv() on the client")
-    e.add_argument("--gap", type=float, default=0.2, help="seconds between sends (0.2)")
+    e.add_argument("--gap", type=types.seconds, default=0.2, help="seconds between sends (0.2)")
     _common(e)
     p.set_defaults(run=run)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="loopback address: 127.0.0.1 or ::1")
+    p.add_argument(
+        "--host", type=types.loopback, default="127.0.0.1", help="loopback: 127.0.0.1 or ::1"
+    )
     p.add_argument("--iface", default="lo", help="interface to capture on (lo)")
     p.add_argument("--no-capture", action="store_true", help="run without capturing (no root)")
     p.add_argument("-o", "--output", help="write the capture to a pcap (or .pcapng) file")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _sizes(text: str) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows.follow import FollowedStream, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ),
     )
     p.add_argument("file", help="a pcap or pcapng file")
-    p.add_argument("--stream", type=int, required=True, help="the tcp.stream index")
+    p.add_argument("--stream", type=types.count, required=True, help="the tcp.stream index")
     p.add_argument(
         "--frame",
         metavar="FRAMING",
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--max-buffer",
-        type=int,
+        type=types.positive,
         default=MAX_BUFFER,
         help=f"bytes held out of order per direction (default {MAX_BUFFER})",
     )

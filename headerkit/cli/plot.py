@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.cli import args as types
 from headerkit.errors import DecodeError
 
 
@@ -17,14 +18,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "TCP/UDP header of one packet as the RFC's 32-bit rows.",
     )
     p.add_argument("file", help="a pcap or pcapng file")
-    p.add_argument("--stream", type=int, default=0, help="TCP stream index (tcp.stream)")
+    p.add_argument("--stream", type=types.count, default=0, help="TCP stream index (tcp.stream)")
     p.add_argument(
         "--direction",
         type=int,
         choices=(0, 1),
         help="0: from the stream's first sender, 1: towards it (default: the busier one)",
     )
-    p.add_argument("--frame", type=int, help="draw this packet's header instead")
+    p.add_argument("--frame", type=types.positive, help="draw this packet's header instead")
     p.add_argument("-o", "--output", required=True, help="the PNG to write")
     p.set_defaults(run=run)
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 
 
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "the capture. --set and --drop run a what-if beside them.",
     )
     p.add_argument("file", help="a pcap or pcapng file")
-    p.add_argument("--stream", type=_count, default=0, help="TCP stream index (tcp.stream)")
+    p.add_argument("--stream", type=types.count, default=0, help="TCP stream index (tcp.stream)")
     p.add_argument("--scenario-out", metavar="FILE", help="write the inferred scenario (TOML)")
     p.add_argument(
         "--set",
@@ -33,20 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--drop",
         action="append",
-        type=_count,
+        type=types.positive,
         default=[],
         metavar="N",
         help="what-if: drop the sender's Nth data segment (repeatable)",
     )
     p.add_argument("--plot", metavar="PNG", help="draw capture, replay and what-if together")
     p.set_defaults(run=run)
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def _settings(pairs: list[str]) -> dict[str, str]:

@@ -10,7 +10,9 @@ packet on purpose.
 
 from __future__ import annotations
 
+import re
 import socket
+import struct
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,10 +129,15 @@ def _mac_bytes(schema: Any, layer: Ethernet) -> bytes:
 def _addr(text: str | None, family: int) -> bytes:
     if text is None:
         raise BuildError("an IP header needs its source and destination addresses")
-    return socket.inet_pton(family, text)
+    try:
+        return socket.inet_pton(family, text)
+    except (OSError, ValueError):
+        version = "IPv4" if family == socket.AF_INET else "IPv6"
+        raise BuildError(f"not an {version} address: {text!r}") from None
 
 
 def header_bytes(
+    layer: str,
     schema: Any,
     layout: FixedLayout,
     fields: dict[str, Any],
@@ -140,13 +147,20 @@ def header_bytes(
     """A header from its leaf fields (None: the schema's default) and its options.
 
     The layout's packer, derived from the schema, builds the fixed part; where it cannot
-    (a value out of range, no default) the schema builds the whole, and raises its error.
+    (no default) the schema builds the whole. A value the field's width cannot hold is
+    refused with a :class:`BuildError` naming the field and its width.
     """
     context = cs.Container(options=options, _params=cs.Container(payload_length=payload_length))
     context._ = context  # defaults inside a BitStruct reach the header's fields through "_"
     fixed = layout.pack(fields, context)
     if fixed is not None:
         return fixed + (options or b"")
+    for name, _, width in layout.bits:
+        value = fields.get(name)
+        if isinstance(value, int) and not 0 <= value < 1 << width:
+            limit = (1 << width) - 1
+            reason = f"{value} does not fit the field's {width} bits (0 to {limit})"
+            raise BuildError(f"{layer}.{name}: {reason}")
     nested = layout.nest(fields)
     if options is not None:
         nested["options"] = options
@@ -160,7 +174,7 @@ def build_ipv4(ip: IPv4, payload: bytes) -> bytes:
     options = ip.options + bytes(-len(ip.options) % 4) if ip.ihl is None else ip.options
     if fields["protocol"] is None:
         raise BuildError("IPv4.protocol must be set")
-    header = bytearray(header_bytes(IPV4_HEADER, IPV4_LAYOUT, fields, options, len(payload)))
+    header = bytearray(header_bytes("ip", IPV4_HEADER, IPV4_LAYOUT, fields, options, len(payload)))
     if ip.checksum is None:
         hlen = (header[0] & 0xF) * 4
         header[10:12] = b"\0\0"
@@ -175,7 +189,7 @@ def build_ipv6(ip: IPv6, payload: bytes) -> bytes:
     chain = b"".join(_build_extension(e) for e in ip.extensions)
     if fields["next_header"] is None:
         raise BuildError("IPv6.next_header must be set")
-    header = header_bytes(IPV6_HEADER, IPV6_LAYOUT, fields, None, len(chain + payload))
+    header = header_bytes("ipv6", IPV6_HEADER, IPV6_LAYOUT, fields, None, len(chain + payload))
     return header + chain + payload
 
 
@@ -207,8 +221,20 @@ def option_bytes(opt: TcpOption) -> bytes:
         body = opt.value if isinstance(opt.value, bytes | bytearray) else b""
         raw: bytes = TCP_OPTION_RAW.build({"kind": opt.kind, "length": opt.length, "data": body})
         return raw
-    built: bytes = TCP_OPTION.build({"kind": opt.kind, "length": opt.length, "value": value})
+    try:
+        built: bytes = TCP_OPTION.build({"kind": opt.kind, "length": opt.length, "value": value})
+    except cs.ConstructError as err:
+        raise BuildError(f"tcp option {opt.label}: {_too_wide(err, value)}") from None
     return built
+
+
+def _too_wide(err: cs.ConstructError, value: Any) -> str:
+    """A construct build error as the limit it hit: the width of a fixed-size field."""
+    fmt = re.search(r"struct '([<>=!]?\w)'", str(err))
+    if fmt is not None:
+        bits = struct.calcsize(fmt.group(1)) * 8
+        return f"{value!r} does not fit its {bits}-bit field (0 to {(1 << bits) - 1})"
+    return str(err).splitlines()[-1]
 
 
 _RAW = object()
@@ -244,12 +270,19 @@ def _schema_value(opt: TcpOption) -> Any:
     return _RAW
 
 
+# The most option bytes a header can describe: the largest data offset, less the fixed part.
+MAX_OPTION_SPACE = ((1 << TCP_LAYOUT.widths["data_offset"]) - 1) * 4 - TCP_LAYOUT.size
+
+
 def tcp_option_space(seg: TCP) -> bytes:
     """The options and padding of ``seg``; padded with zeros to 32 bits when the data
-    offset is left to be derived."""
+    offset is left to be derived, which it can be for at most 40 bytes of options."""
     space = b"".join(option_bytes(o) for o in seg.options) + seg.padding
     if seg.data_offset is None:
         space += bytes(-len(space) % 4)
+        if len(space) > MAX_OPTION_SPACE:
+            reason = f"{len(space)} bytes, over the {MAX_OPTION_SPACE} a data offset can describe"
+            raise BuildError(f"tcp.options: {reason}")
     return space
 
 
@@ -259,7 +292,9 @@ def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
         if fields[name] is None:
             raise BuildError(f"TCP.{name} must be set")
     space = tcp_option_space(seg)
-    segment = bytearray(header_bytes(TCP_HEADER, TCP_LAYOUT, fields, space, len(payload)) + payload)
+    segment = bytearray(
+        header_bytes("tcp", TCP_HEADER, TCP_LAYOUT, fields, space, len(payload)) + payload
+    )
     if seg.checksum is None:
         src, dst = _pseudo_addresses(ip)
         segment[16:18] = transport_checksum(src, dst, PROTO_TCP, bytes(segment)).to_bytes(2, "big")
@@ -268,7 +303,7 @@ def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
 
 def build_udp(dgram: UDP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     fields = {k: getattr(dgram, k) for k in ("srcport", "dstport", "length", "checksum")}
-    header = header_bytes(UDP_HEADER, UDP_LAYOUT, fields, None, len(payload))
+    header = header_bytes("udp", UDP_HEADER, UDP_LAYOUT, fields, None, len(payload))
     datagram = bytearray(header + payload)
     if dgram.checksum is None:
         src, dst = _pseudo_addresses(ip)

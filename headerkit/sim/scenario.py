@@ -104,6 +104,79 @@ class Scenario:
             raise ScenarioError(f"capture must be a or b: {self.capture!r}")
 
 
+# The range each setting may take in a scenario file: a hostile or mistyped file is refused
+# before anything of that size is made. Sizes in bytes, times in seconds, rates in [0, 1].
+_GIB = 1 << 30
+LIMITS: dict[str, tuple[float, float]] = {
+    "rcvbuf": (1, _GIB),
+    "sndbuf": (1, _GIB),
+    "mss": (1, 65495),
+    "ack_every": (1, 1000),
+    "initial_cwnd": (1, 10_000),
+    "delack_timeout": (0, 60),
+    "rto_initial": (0.001, 3600),
+    "rto_min": (0.001, 3600),
+    "rto_max": (0.001, 86_400),
+    "persist_max": (0.001, 86_400),
+    "max_retries": (0, 1000),
+    "msl": (0, 3600),
+    "iss": (0, (1 << 32) - 1),
+    "wscale": (0, 14),
+    "delay": (0, 3600),
+    "bandwidth": (0, 1e12),
+    "mtu": (68, 65535),
+    "loss": (0, 1),
+    "duplicate": (0, 1),
+    "reorder": (0, 1),
+    "reorder_delay": (0, 3600),
+    "extra": (0, 3600),
+    "until": (0, 1e6),
+    "seed": (0, 2**63),
+    "size": (0, _GIB),
+    "seconds": (0, 1e6),
+    "at": (0, 1e6),
+    "connect_at": (0, 1e6),
+    "repeat": (1, 100_000),
+    "interval": (0, 1e6),
+}
+
+
+def _checked(values: dict[str, Any], types: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` with each one of the type its field declares and within :data:`LIMITS`."""
+    for key, value in values.items():
+        expected = types.get(key)
+        if expected is None:
+            continue
+        place = f"{where}.{key}" if where else key
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if expected is bool and not isinstance(value, bool):
+            raise ScenarioError(f"{place} must be true or false, not {value!r}")
+        if expected in (int, float) and not numeric:
+            raise ScenarioError(f"{place} must be a number, not {value!r}")
+        if expected is int and numeric and value != int(value):
+            raise ScenarioError(f"{place} must be a whole number, not {value!r}")
+        if key in LIMITS and numeric:
+            low, high = LIMITS[key]
+            if not low <= value <= high:
+                raise ScenarioError(
+                    f"{place} must be {_number(low)} to {_number(high)}, not {value!r}"
+                )
+    return values
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
+
+
+def _types(cls: type) -> dict[str, Any]:
+    """The types of a dataclass's fields, the optional ones by what they hold when set."""
+    found = {}
+    for f in fields(cls):
+        name = str(f.type).replace(" | None", "")
+        found[f.name] = {"int": int, "float": float, "bool": bool}.get(name)
+    return found
+
+
 def pattern(n: int, start: int = 0) -> bytes:
     """``n`` bytes of the alphabet, from stream offset ``start`` on (easy to check by eye)."""
     s = start % 26
@@ -191,6 +264,7 @@ def scenario_from_dict(table: dict[str, Any]) -> Scenario:
     a = table.pop("a", {})
     b = table.pop("b", {})
     _check_keys(table, {f.name for f in fields(Scenario)} - {"a", "b", "a_to_b", "b_to_a"}, "")
+    _checked(table, _types(Scenario), "")
     base = {k: v for k, v in path.items() if k not in ("a_to_b", "b_to_a")}
     a_to_b = _link({**base, **path.get("a_to_b", {})}, "path.a_to_b")
     b_to_a = _link({**base, **path.get("b_to_a", {})}, "path.b_to_a")
@@ -219,6 +293,7 @@ def _link(table: dict[str, Any], where: str) -> LinkConfig:
     table = dict(table)
     rules = tuple(_rule(r, where) for r in table.pop("rules", []))
     _check_keys(table, {f.name for f in fields(LinkConfig)} - {"rules"}, where)
+    _checked(table, _types(LinkConfig), where)
     return LinkConfig(**table, rules=rules)
 
 
@@ -244,6 +319,7 @@ def _endpoint(table: dict[str, Any], side: str, connect: bool, mtu: int) -> Endp
     tcp_keys = {f.name for f in fields(TcpConfig)}
     udp_keys = {f.name for f in fields(UdpConfig)}
     _check_keys(table, tcp_keys | udp_keys | {"calls", "connect", "connect_at"}, side)
+    _checked(table, _types(TcpConfig) | _types(UdpConfig), side)
     tcp = TcpConfig(**{k: v for k, v in table.items() if k in tcp_keys})
     tcp = replace(tcp, mss=min(tcp.mss, mtu - 40))
     udp = UdpConfig(**{k: v for k, v in table.items() if k in udp_keys})
@@ -255,9 +331,14 @@ def _calls(items: list[dict[str, Any]], side: str) -> tuple[Call, ...]:
     offset = 0  # stream offset, so that generated data continues the pattern
     for item in items:
         item = dict(item)
+        _check_keys(
+            item,
+            {f.name for f in fields(Call)} - {"op"} | {"call", "repeat", "interval"},
+            f"{side}.calls",
+        )
+        _checked(item, _types(Call) | {"repeat": int, "interval": float}, f"{side}.calls")
         repeat = int(item.pop("repeat", 1))
         interval = float(item.pop("interval", 0.0))
-        _check_keys(item, {f.name for f in fields(Call)} - {"op"} | {"call"}, f"{side}.calls")
         op = str(item.pop("call", ""))
         text = item.pop("data", None)
         for i in range(repeat):

@@ -1,0 +1,72 @@
+"""argparse types shared by the subcommands: each refuses what it cannot take with a message
+that names the limit (argparse adds the option's name and exits with status 2)."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+
+from headerkit.schemas.tcp import TCP_LAYOUT
+
+_PORT_BITS = dict((name, width) for name, _, width in TCP_LAYOUT.bits)["srcport"]
+PORT_MAX = (1 << _PORT_BITS) - 1
+
+
+def count(text: str) -> int:
+    """A whole number, 0 or more."""
+    value = int(text, 0)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def positive(text: str) -> int:
+    """A whole number, 1 or more."""
+    value = int(text, 0)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A time in seconds, 0 or more and finite."""
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, not {text}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP/UDP port: the width of the header's port fields."""
+    value = int(text, 0)
+    if not 0 <= value <= PORT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"a port is 0 to {PORT_MAX} ({_PORT_BITS} bits), not {value}"
+        )
+    return value
+
+
+def address(text: str) -> str:
+    """An IPv4 or IPv6 address."""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IPv4 or IPv6 address: {text!r}") from None
+
+
+def loopback(text: str) -> str:
+    """A loopback address: the experiments send only to 127.0.0.0/8 or ::1."""
+    value = address(text)
+    if not ipaddress.ip_address(value).is_loopback:
+        raise argparse.ArgumentTypeError(
+            f"must be a loopback address (127.0.0.0/8 or ::1): {value}"
+        )
+    return value
+
+
+def hex_bytes(text: str) -> bytes:
+    """Bytes written in hex (spaces allowed)."""
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not hex bytes: {text!r}") from None
