@@ -44,6 +44,14 @@ def write_seeds(target: str, corpus: Path) -> None:
         (corpus / "seed-in-order").write_bytes(syn + hello + world + ack)
         (corpus / "seed-out-of-order").write_bytes(syn + world + hello + hello)
         return
+    if target == "scenario":
+        for path in sorted((ROOT / "headerkit" / "sim" / "scenarios").glob("*.toml")):
+            (corpus / f"seed-{path.name}").write_bytes(path.read_bytes())
+        return
+    if target == "packetdrill":
+        for path in sorted((ROOT / "tests" / "packetdrill").glob("*.pkt")):
+            (corpus / f"seed-{path.name}").write_bytes(path.read_bytes())
+        return
     if target == "decode":
         raw_index = sorted(int(x) for x in [*LinkType, 147]).index(LinkType.RAW)
         for i, pkt in enumerate(packets):

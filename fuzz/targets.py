@@ -13,11 +13,19 @@ import warnings
 from collections.abc import Callable
 
 from headerkit.captures import read_capture
-from headerkit.errors import CaptureFileError, FramingError, HeaderkitError
+from headerkit.errors import (
+    CaptureFileError,
+    FramingError,
+    HeaderkitError,
+    ScenarioError,
+    ScriptError,
+)
 from headerkit.flows import Reassembler
 from headerkit.framing import DelimiterFramer, LengthPrefixFramer
 from headerkit.packet.decode import decode
+from headerkit.packetdrill import parse_script
 from headerkit.schemas.linktypes import LinkType
+from headerkit.sim import scenario_from_toml
 from headerkit.tables.tshark import tshark_fields
 
 LINKTYPES = [int(x) for x in LinkType] + [147]
@@ -51,6 +59,19 @@ def capture_target(data: bytes) -> None:
     with contextlib.suppress(HeaderkitError):
         for _ in read_capture(io.BytesIO(data), strict=True):
             pass
+
+
+def scenario_target(data: bytes) -> None:
+    """A scenario file: TOML text that only ever loads or is refused as a ScenarioError
+    (an unknown key, a wrong type, a size or time out of range), never anything else."""
+    with contextlib.suppress(ScenarioError):
+        scenario_from_toml(data.decode("utf-8", "replace"))
+
+
+def packetdrill_target(data: bytes) -> None:
+    """A packetdrill script: parsed, or refused as a ScriptError naming line and column."""
+    with contextlib.suppress(ScriptError):
+        parse_script(data.decode("utf-8", "replace"))
 
 
 def framing_target(data: bytes) -> None:
@@ -99,4 +120,6 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "capture": capture_target,
     "framing": framing_target,
     "reassembly": reassembly_target,
+    "scenario": scenario_target,
+    "packetdrill": packetdrill_target,
 }

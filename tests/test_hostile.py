@@ -118,7 +118,10 @@ FUZZ = [sys.executable, "-m", "fuzz.run"]
 def test_bounded_fuzz_pass(tmp_path: Path) -> None:
     """A short, bounded atheris run of each target finds nothing."""
     pytest.importorskip("atheris", reason="atheris is not installed")
-    for target in ("decode", "capture", "framing", "reassembly"):
+    from fuzz.targets import TARGETS
+
+    assert {"decode", "capture", "framing", "reassembly", "scenario", "packetdrill"} <= set(TARGETS)
+    for target in TARGETS:
         run = subprocess.run(
             [*FUZZ, target, "--runs", "20000", "--seed", "1", "--work", str(tmp_path)],
             cwd=ROOT,

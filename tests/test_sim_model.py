@@ -250,3 +250,21 @@ def test_same_seed_same_trace() -> None:
     first = list(timeline(simulate(scenario), verbose=True))
     second = list(timeline(simulate(scenario), verbose=True))
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a = 1", "a must be a table"),
+        ("[path]\ndelay = inf", "finite"),
+        ("variants = 3", "variants must be a table"),
+        ("[a]\ncalls = [1]", "a.calls must be a table"),
+        ("[path]\nrules = [{nth = 0}]", "nth must be counts from 1"),
+        ("[b]\nrcvbuf = true", "number"),
+        ("[a]\nnodelay = 1", "true or false"),
+    ],
+)
+def test_a_hostile_scenario_file_is_a_scenario_error(text: str, words: str) -> None:
+    """Fuzz findings and their kin: the loader checks shapes, types and ranges first."""
+    with pytest.raises(ScenarioError, match=words):
+        scenario_from_toml(text)

@@ -308,7 +308,11 @@ def _event(text: str, number: int, path: str) -> Event:
         raise ScriptError(
             path, number, f"cannot read {text!r} at column {err.column}", column=err.column
         ) from None
-    built = _Build().transform(tree)
+    try:
+        built = _Build().transform(tree)
+    except lark.exceptions.VisitError as err:  # a value the grammar took but Python cannot
+        reason = f"cannot read {text!r}: {err.orig_exc}"
+        raise ScriptError(path, number, reason[:300]) from None
     assert isinstance(built, lark.Tree)
     time, action = built.children
     return Event(number, time, action, text)  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ it starts then or when the previous call returns, whichever is later) and ``repe
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -151,8 +152,8 @@ def _checked(values: dict[str, Any], types: dict[str, Any], where: str) -> dict[
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         if expected is bool and not isinstance(value, bool):
             raise ScenarioError(f"{place} must be true or false, not {value!r}")
-        if expected in (int, float) and not numeric:
-            raise ScenarioError(f"{place} must be a number, not {value!r}")
+        if expected in (int, float) and not (numeric and math.isfinite(value)):
+            raise ScenarioError(f"{place} must be a finite number, not {value!r}")
         if expected is int and numeric and value != int(value):
             raise ScenarioError(f"{place} must be a whole number, not {value!r}")
         if key in LIMITS and numeric:
@@ -162,6 +163,18 @@ def _checked(values: dict[str, Any], types: dict[str, Any], where: str) -> dict[
                     f"{place} must be {_number(low)} to {_number(high)}, not {value!r}"
                 )
     return values
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where} must be a table, not {value!r}"[:200])
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where} must be a list, not {value!r}"[:200])
+    return value
 
 
 def _number(value: float) -> str:
@@ -202,8 +215,11 @@ def _builtin_text(name: str) -> str:
 def variants(name_or_path: str) -> dict[str, str]:
     """The variants of a scenario, by name, with their descriptions."""
     table = _parse(_text_of(name_or_path), name_or_path)
-    found = table.get("variants", {})
-    return {key: str(value.get("description", "")) for key, value in found.items()}
+    found = _table(table.get("variants", {}), "variants")
+    return {
+        key: str(_table(value, f"variants.{key}").get("description", ""))
+        for key, value in found.items()
+    }
 
 
 def load_scenario(spec: str, variant: str | None = None) -> Scenario:
@@ -236,13 +252,13 @@ def _parse(text: str, origin: str) -> dict[str, Any]:
 def scenario_from_toml(text: str, variant: str | None = None, default_name: str = "") -> Scenario:
     """Build a scenario from TOML text, with one of its variants merged in."""
     table = _parse(text, default_name or "scenario")
-    found = table.pop("variants", {})
+    found = _table(table.pop("variants", {}), "variants")
     name = str(table.get("name", default_name or "custom"))
     if variant is not None:
         if variant not in found:
             known = ", ".join(found) or "none"
             raise ScenarioError(f"{name} has no variant {variant!r} (variants: {known})")
-        table = _merge(table, found[variant])
+        table = _merge(table, _table(found[variant], f"variants.{variant}"))
         table["name"] = f"{name}:{variant}"
     return scenario_from_dict(table)
 
@@ -260,9 +276,11 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 def scenario_from_dict(table: dict[str, Any]) -> Scenario:
     """Build a scenario from the parsed TOML table (see the module docstring)."""
     table = dict(table)
-    path = table.pop("path", {})
-    a = table.pop("a", {})
-    b = table.pop("b", {})
+    path = _table(table.pop("path", {}), "path")
+    a = _table(table.pop("a", {}), "a")
+    b = _table(table.pop("b", {}), "b")
+    for direction in ("a_to_b", "b_to_a"):
+        _table(path.get(direction, {}), f"path.{direction}")
     _check_keys(table, {f.name for f in fields(Scenario)} - {"a", "b", "a_to_b", "b_to_a"}, "")
     _checked(table, _types(Scenario), "")
     base = {k: v for k, v in path.items() if k not in ("a_to_b", "b_to_a")}
@@ -291,7 +309,10 @@ def _check_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
 
 def _link(table: dict[str, Any], where: str) -> LinkConfig:
     table = dict(table)
-    rules = tuple(_rule(r, where) for r in table.pop("rules", []))
+    rules = tuple(
+        _rule(_table(r, f"{where}.rules"), where)
+        for r in _list(table.pop("rules", []), f"{where}.rules")
+    )
     _check_keys(table, {f.name for f in fields(LinkConfig)} - {"rules"}, where)
     _checked(table, _types(LinkConfig), where)
     return LinkConfig(**table, rules=rules)
@@ -300,11 +321,15 @@ def _link(table: dict[str, Any], where: str) -> LinkConfig:
 def _rule(table: dict[str, Any], where: str) -> Rule:
     _check_keys(table, {"action", "match", "nth", "extra"}, f"{where}.rules")
     nth = table.get("nth", 1)
+    counts = nth if isinstance(nth, list) else [nth]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 10**6 for n in counts):
+        raise ScenarioError(f"{where}.rules.nth must be counts from 1 to 1,000,000: {nth!r}"[:200])
+    _checked(table, {"extra": float}, f"{where}.rules")
     try:
         return Rule(
-            action=table.get("action", "drop"),
-            match=table.get("match", "any"),
-            nth=tuple(nth) if isinstance(nth, list) else (int(nth),),
+            action=str(table.get("action", "drop")),
+            match=str(table.get("match", "any")),
+            nth=tuple(counts),
             extra=float(table.get("extra", 0.0)),
         )
     except ValueError as exc:
@@ -313,7 +338,7 @@ def _rule(table: dict[str, Any], where: str) -> Rule:
 
 def _endpoint(table: dict[str, Any], side: str, connect: bool, mtu: int) -> EndpointSpec:
     table = dict(table)
-    calls = _calls(table.pop("calls", []), side)
+    calls = _calls(_list(table.pop("calls", []), f"{side}.calls"), side)
     connect = bool(table.pop("connect", connect))
     connect_at = float(table.pop("connect_at", 0.0))
     tcp_keys = {f.name for f in fields(TcpConfig)}
@@ -330,7 +355,7 @@ def _calls(items: list[dict[str, Any]], side: str) -> tuple[Call, ...]:
     calls: list[Call] = []
     offset = 0  # stream offset, so that generated data continues the pattern
     for item in items:
-        item = dict(item)
+        item = dict(_table(item, f"{side}.calls"))
         _check_keys(
             item,
             {f.name for f in fields(Call)} - {"op"} | {"call", "repeat", "interval"},
