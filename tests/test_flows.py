@@ -5,6 +5,7 @@ and ``headerkit flows``."""
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from headerkit import craft, seqnum
 from headerkit.cli import flows as flows_cli
+from headerkit.errors import HeaderkitWarning
 from headerkit.flows import FlowTable, TcpState, annotate
 from headerkit.flows.table import Endpoint, tshark_sides
 from headerkit.packet.decode import Packet, decode
@@ -327,3 +329,43 @@ def test_flows_cli_table_and_tshark_format(
         "10.0.0.1:40000             <-> 10.0.0.2:80                      1 40 bytes"
         "        3 20 kB           4 20 kB         0.000000000         0.3000"
     )
+
+
+def _syn(i: int, at: int) -> Any:
+    from headerkit.packet.decode import decode
+
+    pkt = decode(craft.tcp(sport=1024 + i, dport=80, seq=i, flags="S").data, LinkType.RAW)
+    pkt.timestamp_ns = at
+    return pkt
+
+
+def test_flow_state_is_bounded_and_the_table_says_when_it_dropped_some() -> None:
+    table = FlowTable(max_flows=10)
+    with pytest.warns(HeaderkitWarning, match="more than 10 flows"):
+        for i in range(50):
+            table.add(_syn(i, i))
+    assert table.dropped == 40 and len(table.tcp) == 50  # counters kept for the tables
+    assert sum(f.analyzer is not None for f in table.tcp) == 10  # state for the newest ten
+    assert [f.index for f in table.tcp] == list(range(50))
+
+
+def test_idle_flows_give_up_their_state_first() -> None:
+    table = FlowTable(max_flows=100, idle_timeout=1.0)
+    table.add(_syn(0, 0))
+    table.add(_syn(1, 5 * 10**8))
+    with pytest.warns(HeaderkitWarning):
+        table.add(_syn(2, 12 * 10**8))  # flow 0 idle 1.2 s, flow 1 only 0.7 s
+    assert table.dropped == 1 and table.tcp[0].analyzer is None
+    assert table.tcp[1].analyzer is not None
+
+
+def test_per_packet_fields_keep_no_past_flows() -> None:
+    from headerkit.flows.table import FlowTable as Table
+
+    kept = Table(keep=False, max_flows=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(30):
+            seen = kept.add(_syn(i, i))
+            assert seen is not None and seen.flow.index == i
+    assert kept.tcp == [] and len(kept._open) == 5

@@ -16,6 +16,7 @@ from headerkit.cli import args as types
 from headerkit.errors import DecodeError
 from headerkit.flows import annotate
 from headerkit.flows.analysis import Analysis
+from headerkit.flows.table import MAX_FLOWS
 from headerkit.packet.decode import Packet
 from headerkit.packet.summary import field_tree, summary_line
 from headerkit.tables.tshark import tshark_fields
@@ -122,6 +123,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "tcp.seq/tcp.ack, tcp.window_size, tcp.window_size_scalefactor, tcp.analysis.*",
     )
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument(
+        "--max-flows",
+        type=types.positive,
+        default=MAX_FLOWS,
+        help=f"flows that keep their state at once with --flows (default {MAX_FLOWS:,})",
+    )
     p.set_defaults(run=run)
 
 
@@ -135,7 +142,11 @@ def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[An
     """
     host = ipaddress.ip_address(args.host).compressed if args.host else None
     left = args.count
-    pairs = annotate(packets) if args.flows else ((pkt, {}) for pkt in packets)
+    pairs = (
+        annotate(packets, max_flows=args.max_flows)
+        if args.flows
+        else ((pkt, {}) for pkt in packets)
+    )
     for pkt, extra in pairs:
         if left is not None and left <= 0:
             return

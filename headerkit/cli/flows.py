@@ -7,8 +7,10 @@ import sys
 from typing import TextIO
 
 from headerkit.captures.decoded import decode_capture
+from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows import Flow, FlowTable
+from headerkit.flows.table import MAX_FLOWS
 
 _RULE = "=" * 80
 _TSHARK_HEADER = (
@@ -31,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", help="a pcap or pcapng file")
     p.add_argument("--udp", action="store_true", help="UDP conversations instead of TCP")
     p.add_argument(
+        "--max-flows",
+        type=types.positive,
+        default=MAX_FLOWS,
+        help=f"flows that keep their state at once (default {MAX_FLOWS:,})",
+    )
+    p.add_argument(
         "--format",
         choices=("table", "tshark"),
         default="table",
@@ -41,7 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     capture = decode_capture(args.file)
-    table = FlowTable()
+    table = FlowTable(max_flows=args.max_flows)
     try:
         for pkt in capture:
             table.add(pkt)

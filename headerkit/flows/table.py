@@ -8,17 +8,24 @@ number starts a new one (``tcp.analysis.reused_ports``).
 
 The table is sans-IO: :meth:`FlowTable.add` takes a decoded packet and returns what it
 learnt (:class:`Seen`).  Each flow holds counters, its connection state and its sequence
-analysis (a few numbers per direction), so memory grows with the number of flows, not with
-their length.
+analysis (about 2 KB), so memory grows with the number of flows, not with their length; and
+it is bounded, as Zeek and tshark bound theirs: at most ``max_flows`` flows keep their state
+(the least recently active one gives it up first, and so does any flow idle longer than
+``idle_timeout`` seconds).  A flow that gave up its state keeps its counters (for the
+conversation tables) but not its analysis; a later packet of it starts a new stream. The table
+says when it dropped state (a :class:`~headerkit.errors.HeaderkitWarning`, and ``dropped``).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from headerkit.errors import HeaderkitWarning
 from headerkit.flows.analysis import NO_FLAGS, Analysis, SegmentAnalysis, TcpAnalyzer
 from headerkit.flows.state import Connection
 from headerkit.packet.decode import Packet
@@ -71,6 +78,7 @@ class Flow:
     analyzer: TcpAnalyzer | None = None
     sides: tuple[int, int] = (0, 1)  # tshark's flow1/flow2 for A->B and B->A packets
     counted_from_a: bool = True  # the first packet counted came from A (see conversations)
+    seen_ns: int = 0  # the last packet's time, for expiry
 
     @property
     def packets(self) -> int:
@@ -101,14 +109,37 @@ class Seen:
         return out
 
 
-class FlowTable:
-    """Every TCP and UDP conversation of a capture, in the order tshark numbers them."""
+MAX_FLOWS = 100_000  # flows that keep their state at once: about 200 MB
+NS = 1_000_000_000
 
-    def __init__(self) -> None:
+
+class FlowTable:
+    """Every TCP and UDP conversation of a capture, in the order tshark numbers them.
+
+    ``max_flows`` and ``idle_timeout`` (seconds, None: never) bound the state kept (see the
+    module docstring); ``keep=False`` keeps no list of past flows (for per-packet fields,
+    which need only the flows still open), so memory is bounded by ``max_flows`` alone.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_flows: int = MAX_FLOWS,
+        idle_timeout: float | None = None,
+        keep: bool = True,
+    ) -> None:
+        if max_flows < 1:
+            raise ValueError(f"max_flows must be at least 1, not {max_flows}")
         self.tcp: list[Flow] = []
         self.udp: list[Flow] = []
         self.first_ns: int | None = None  # the capture's first packet, any protocol
-        self._open: dict[tuple[Protocol, Endpoint, Endpoint], Flow] = {}
+        self.max_flows = max_flows
+        self.idle_ns = None if idle_timeout is None else int(idle_timeout * NS)
+        self.keep = keep
+        self.dropped = 0  # flows that gave up their state
+        self._counts = {"tcp": 0, "udp": 0}
+        # open flows, least recently active first
+        self._open: OrderedDict[tuple[Protocol, Endpoint, Endpoint], Flow] = OrderedDict()
 
     def add(self, pkt: Packet) -> Seen | None:
         """Account for one packet; None when it has no TCP/UDP header tshark would track."""
@@ -156,19 +187,50 @@ class FlowTable:
         return Seen(pkt, flow, from_a, analysis)
 
     def _flow(self, proto: Protocol, src: Endpoint, dst: Endpoint, ts: int) -> tuple[Flow, bool]:
-        flow = self._open.get(_key(proto, src, dst))
+        key = _key(proto, src, dst)
+        flow = self._open.get(key)
         if flow is None:
             return self._new(proto, src, dst, ts), True
+        self._open.move_to_end(key)
+        flow.seen_ns = ts
         return flow, src == flow.a
 
     def _new(self, proto: Protocol, src: Endpoint, dst: Endpoint, ts: int) -> Flow:
-        flows = self.tcp if proto == "tcp" else self.udp
-        flow = Flow(proto, len(flows), src, dst, ts, ts, sides=tshark_sides(src, dst))
+        self._expire(ts)
+        index = self._counts[proto]
+        self._counts[proto] += 1
+        flow = Flow(proto, index, src, dst, ts, ts, sides=tshark_sides(src, dst))
+        flow.seen_ns = ts
         if proto == "tcp":
             flow.connection, flow.analyzer = Connection(), TcpAnalyzer()
-        flows.append(flow)
-        self._open[_key(proto, src, dst)] = flow
+        if self.keep:
+            (self.tcp if proto == "tcp" else self.udp).append(flow)
+        key = _key(proto, src, dst)
+        self._open.pop(key, None)
+        self._open[key] = flow
         return flow
+
+    def _expire(self, now: int) -> None:
+        """Make room for one more flow: drop the state of the least recently active flows
+        past ``max_flows``, and of every flow idle longer than the timeout."""
+        dropped = 0
+        while self._open:
+            key, oldest = next(iter(self._open.items()))
+            idle = self.idle_ns is not None and now - oldest.seen_ns > self.idle_ns
+            if not idle and len(self._open) < self.max_flows:
+                break
+            del self._open[key]
+            oldest.connection = oldest.analyzer = None
+            dropped += 1
+        if dropped and not self.dropped:
+            warnings.warn(
+                f"flows: more than {self.max_flows} flows (or flows idle longer than the "
+                "timeout): the least recently active give up their state; later packets "
+                "of them start new streams",
+                HeaderkitWarning,
+                stacklevel=4,
+            )
+        self.dropped += dropped
 
     @staticmethod
     def _count(flow: Flow, from_a: bool, pkt: Packet, payload: int) -> None:
@@ -231,7 +293,7 @@ def tshark_sides(a: Endpoint, b: Endpoint) -> tuple[int, int]:
 
 
 def annotate(
-    packets: Iterable[Packet], *, relative: bool = True
+    packets: Iterable[Packet], *, relative: bool = True, max_flows: int = MAX_FLOWS
 ) -> Iterator[tuple[Packet, dict[str, Any]]]:
     """Each packet with the fields flow tracking adds, under tshark's names.
 
@@ -239,8 +301,9 @@ def annotate(
     default; ``relative=False`` leaves them out), ``tcp.window_size``,
     ``tcp.window_size_scalefactor``, ``tcp.analysis.*`` and ``tcp.analysis.duplicate_ack_num``.
     Packets without TCP/UDP get an empty dict.  Meant for ``headerkit decode --flows``.
+    Memory is bounded by ``max_flows`` (see :class:`FlowTable`).
     """
-    table = FlowTable()
+    table = FlowTable(keep=False, max_flows=max_flows)
     for pkt in packets:
         seen = table.add(pkt)
         yield pkt, ({} if seen is None else seen.fields(relative=relative))
