@@ -1,4 +1,5 @@
-"""A capture file opened by path (and closed here) or given open (and left open)."""
+"""A capture file opened by path (and closed here) or given open (and left open), read
+through its decompressor or written through a compressor where it is compressed."""
 
 from __future__ import annotations
 
@@ -6,25 +7,50 @@ import os
 from types import TracebackType
 from typing import BinaryIO, Literal, Self
 
+from headerkit.captures.compression import Compression, codec_for, decompressed
+
 Source = str | os.PathLike[str] | BinaryIO
 
 
 class OwnedFile:
-    """Holds ``self._file``; closes it on :meth:`close` only if it was opened here."""
+    """Holds ``self._file``; closes it on :meth:`close` only if it was opened here.
 
-    def __init__(self, source: Source, mode: Literal["rb", "wb"]) -> None:
-        if isinstance(source, str | os.PathLike):
-            self._file: BinaryIO = open(source, mode)  # noqa: SIM115 - closed by close()
+    Read, a compressed file (gzip, zstd, lz4, xz, bz2: by its magic bytes) is decompressed
+    as it is read; written, it is compressed with ``compress`` or the codec its name's
+    extension names (``.gz``, ``.zst``, ``.lz4``, ``.xz``, ``.bz2``).
+    """
+
+    def __init__(
+        self, source: Source, mode: Literal["rb", "wb"], compress: Compression | None = None
+    ) -> None:
+        path = source if isinstance(source, str | os.PathLike) else None
+        if path is not None:
+            self._raw: BinaryIO = open(path, mode)  # noqa: SIM115 - closed by close()
             self._owned = True
         else:
-            self._file, self._owned = source, False
+            self._raw, self._owned = source, False  # type: ignore[assignment]
+        self.compression: Compression | None = None
+        if mode == "rb":
+            self._file, self.compression = decompressed(self._raw)
+        else:
+            codec = codec_for(compress, path)
+            self._file = self._raw if codec is None else codec.writer(self._raw)
+            self.compression = None if codec is None else codec.name
+
+    @property
+    def file(self) -> BinaryIO:
+        """The stream to read or write: the file, or its (de)compressor."""
+        return self._file
 
     def close(self) -> None:
-        """Close the file if it was opened here, else flush what was written to it."""
+        """Close the file if it was opened here, else flush what was written to it; a
+        compressor is finished either way."""
+        if self._file is not self._raw and self._raw.writable():
+            self._file.close()  # writes the compressed stream's end
         if self._owned:
-            self._file.close()
-        elif self._file.writable():
-            self._file.flush()
+            self._raw.close()
+        elif self._raw.writable():
+            self._raw.flush()
 
     def __enter__(self) -> Self:
         return self

@@ -9,6 +9,7 @@ from typing import Literal
 
 import construct as cs
 
+from headerkit.captures.compression import Compression
 from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.reader import (
     CUSTOM_BLOCK,
@@ -65,6 +66,7 @@ class PcapWriter(OwnedFile):
         nanosecond: bool = True,
         snaplen: int = MAX_SNAPLEN_STANDARD,
         byteorder: ByteOrder = "little",
+        compress: Compression | None = None,
     ) -> None:
         self.linktype = linktype
         self.nanosecond = nanosecond
@@ -74,7 +76,7 @@ class PcapWriter(OwnedFile):
         header = pcap_schema.FILE_HEADER[byteorder].build(
             {"magic_number": magic, "snaplen": snaplen, "link_info": {"linktype": linktype}}
         )
-        super().__init__(target, "wb")
+        super().__init__(target, "wb", compress)
         self._file.write(header)
 
     def write(
@@ -110,12 +112,13 @@ class PcapngWriter(OwnedFile):
         *,
         interfaces: Sequence[Interface | int] = (LinkType.ETHERNET,),
         byteorder: ByteOrder = "little",
+        compress: Compression | None = None,
     ) -> None:
         self.interfaces = interfaces
         self._blocks = ng.BLOCKS[byteorder]
         self._tsoffset = ng.IF_TSOFFSET_VALUE[byteorder]
         self._clocks: list[tuple[int, int, int]] = []  # per IDB written: ns -> units
-        super().__init__(target, "wb")
+        super().__init__(target, "wb", compress)
         options = [_option(ng.SHB_USERAPPL, b"headerkit"), _option(ng.OPT_ENDOFOPT, b"")]
         self._file.write(self._blocks[ng.SHB_TYPE].build({"body": {"options": options}}))
         self._describe(len(interfaces))
@@ -208,6 +211,7 @@ def write_capture(
     *,
     linktype: int | None = None,
     interfaces: Sequence[Interface | int] | None = None,
+    compress: Compression | None = None,
 ) -> int:
     """Write ``records`` to a new capture file; return how many were written.
 
@@ -215,7 +219,8 @@ def write_capture(
     ``records``, else that of the first record.  For pcapng the interfaces are
     ``interfaces``, else a CaptureReader's; else one is described per distinct
     (``Record.interface``, ``Record.linktype``) in the order met, and records are
-    renumbered to match.
+    renumbered to match.  ``compress`` (or the file name's extension: ``.gz``, ``.zst``,
+    ``.lz4``, ``.xz``, ``.bz2``) compresses the file as it is written.
     """
     count = 0
     if format == "pcap":
@@ -227,7 +232,7 @@ def write_capture(
             linktype = LinkType.ETHERNET if first is None else first.linktype
         if linktype == CUSTOM_BLOCK:
             raise ValueError("a pcapng Custom Block has no link type for pcap: write pcapng")
-        with PcapWriter(target, linktype) as pcap:
+        with PcapWriter(target, linktype, compress=compress) as pcap:
             for record in iterator if first is None else itertools.chain((first,), iterator):
                 pcap.write(record)
                 count += 1
@@ -236,7 +241,8 @@ def write_capture(
         interfaces = records.interfaces
     met: list[Interface | int] = []  # without interfaces: one per (interface, link type) met
     numbers: dict[tuple[int, int], int] = {}
-    with PcapngWriter(target, interfaces=met if interfaces is None else interfaces) as pcapng:
+    chosen = met if interfaces is None else interfaces
+    with PcapngWriter(target, interfaces=chosen, compress=compress) as pcapng:
         for record in records:
             if interfaces is None and record.linktype != CUSTOM_BLOCK:
                 number = numbers.setdefault((record.interface, record.linktype), len(met))

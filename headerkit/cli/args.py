@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 
+from headerkit.captures.compression import NAMES
 from headerkit.schemas.tcp import TCP_LAYOUT
 
 _PORT_BITS = dict((name, width) for name, _, width in TCP_LAYOUT.bits)["srcport"]
@@ -70,3 +71,13 @@ def hex_bytes(text: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not hex bytes: {text!r}") from None
+
+
+def add_compress(parser: argparse.ArgumentParser) -> None:
+    """``--compress``: how a capture the command writes is compressed (default: as the file
+    name's extension says, e.g. ``.pcap.gz``; none otherwise)."""
+    parser.add_argument(
+        "--compress",
+        choices=NAMES,
+        help="compress the capture written (default: from the file name: .gz .zst .lz4 .xz .bz2)",
+    )

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from headerkit.captures.compression import NAMES
 from headerkit.cli import args as types
 from headerkit.interop import craft
 from headerkit.packet.layers import TcpOption
@@ -47,6 +48,12 @@ def _int(text: str) -> int:
 
 def _output_options(p: argparse.ArgumentParser, default: Any) -> None:
     p.add_argument("-o", "--output", default=default, help="write a pcap (or .pcapng) file")
+    p.add_argument(
+        "--compress",
+        choices=NAMES,
+        default=default,
+        help="compress it (default: from the file name: .gz .zst .lz4 .xz .bz2)",
+    )
     p.add_argument(
         "--format",
         choices=("pcap", "pcapng"),
@@ -191,6 +198,6 @@ def run(args: argparse.Namespace) -> int:
         pkt.number = number
         print(summary_line(pkt))
     if args.output is not None:
-        count = spec.write(args.output, args.format)
+        count = spec.write(args.output, args.format, args.compress)
         print(f"wrote {count} packet{'s' if count != 1 else ''} to {args.output}")
     return 0

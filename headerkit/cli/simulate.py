@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from headerkit.cli import args as types
 from headerkit.framing import framer_factory
 from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
 from headerkit.sim.report import summary, timeline
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("scenario", nargs="?", help="built-in name[:variant] or TOML path")
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios")
     parser.add_argument("--pcap", metavar="FILE", help="also write the capture to FILE")
+    types.add_compress(parser)
     parser.add_argument(
         "--trace",
         action="store_true",
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pcap:
         from headerkit.sim.pcap import write_pcap
 
-        count = write_pcap(result, args.pcap)
+        count = write_pcap(result, args.pcap, args.compress)
         print(f"wrote {count} packets to {args.pcap} (captured at {scenario.capture})")
     if args.plot:
         _plot(result, args.plot)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from headerkit.captures import Record, write_capture
+from headerkit.captures.compression import Compression, codec_for
 from headerkit.errors import SpecError
 from headerkit.packet.build import build, option_bytes
 from headerkit.packet.decode import Packet, decode
@@ -209,8 +210,13 @@ CaptureFormat = Literal["pcap", "pcapng"]
 
 
 def format_for(path: str | os.PathLike[str]) -> CaptureFormat:
-    """The capture format a file name asks for: pcapng for ``.pcapng``, else pcap."""
-    return "pcapng" if os.fspath(path).lower().endswith(".pcapng") else "pcap"
+    """The capture format a file name asks for: pcapng for ``.pcapng`` (compressed or not:
+    ``.pcapng.gz``), else pcap."""
+    name = os.fspath(path).lower()
+    codec = codec_for(None, name)
+    if codec is not None:
+        name = name[: -len(os.path.splitext(name)[1])]
+    return "pcapng" if name.endswith(".pcapng") else "pcap"
 
 
 def write(
@@ -220,10 +226,12 @@ def write(
     format: CaptureFormat | None = None,
     start_ns: int | None = None,
     offsets_ns: Sequence[int] | None = None,
+    compress: Compression | None = None,
 ) -> int:
     """Write crafted packets to a pcap or pcapng file (link type raw IP); return the count.
 
-    The format follows the file name unless given.  Packet ``i`` is stamped ``start_ns``
+    The format follows the file name unless given, and so does compression (``.gz``, ...)
+    unless ``compress`` names it.  Packet ``i`` is stamped ``start_ns``
     (default: now) plus ``offsets_ns[i]`` (default: ``i`` milliseconds).
     """
     start = time.time_ns() if start_ns is None else start_ns
@@ -237,7 +245,8 @@ def write(
         )
         for i, p in enumerate(packets)
     )
-    return write_capture(path, records, format or format_for(path), linktype=LinkType.RAW)
+    chosen = format or format_for(path)
+    return write_capture(path, records, chosen, linktype=LinkType.RAW, compress=compress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +257,19 @@ class Spec:
     offsets_ns: tuple[int, ...]
     start_ns: int | None = None
 
-    def write(self, path: str | os.PathLike[str], format: CaptureFormat | None = None) -> int:
+    def write(
+        self,
+        path: str | os.PathLike[str],
+        format: CaptureFormat | None = None,
+        compress: Compression | None = None,
+    ) -> int:
         return write(
-            path, self.packets, format=format, start_ns=self.start_ns, offsets_ns=self.offsets_ns
+            path,
+            self.packets,
+            format=format,
+            start_ns=self.start_ns,
+            offsets_ns=self.offsets_ns,
+            compress=compress,
         )
 
 

@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterator
 
 from headerkit.captures import PcapWriter
+from headerkit.captures.compression import Compression
 from headerkit.interop import craft
 from headerkit.schemas.checksum import internet_checksum
 from headerkit.schemas.linktypes import LinkType
@@ -86,11 +87,14 @@ def captured(result: Result) -> Iterator[Entry]:
             yield entry
 
 
-def write_pcap(result: Result, path: str | os.PathLike[str]) -> int:
-    """Write the capture of ``result`` to ``path`` (classic pcap, ns); return the count."""
+def write_pcap(
+    result: Result, path: str | os.PathLike[str], compress: Compression | None = None
+) -> int:
+    """Write the capture of ``result`` to ``path`` (classic pcap, ns; compressed by
+    ``compress`` or the name's extension); return the count."""
     ip_ids = [0, 0]
     count = 0
-    with PcapWriter(path, LinkType.RAW, nanosecond=True) as pcap:
+    with PcapWriter(path, LinkType.RAW, nanosecond=True, compress=compress) as pcap:
         for entry in captured(result):
             assert entry.packet is not None
             sender = entry.side if entry.kind is Kind.SEND else 1 - entry.side

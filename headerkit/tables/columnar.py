@@ -21,9 +21,7 @@ back in its place.
 from __future__ import annotations
 
 import functools
-import io
 import itertools
-import os
 import struct
 import warnings
 from collections import defaultdict
@@ -35,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from headerkit.captures.files import Source
+from headerkit.captures.compression import replay
+from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.reader import CaptureReader, max_snaplen
 from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
@@ -111,11 +110,8 @@ class _Records:
 def _pieces(source: Source, chunk_bytes: int) -> Iterator[_Records]:
     """The records of a capture file, a chunk at a time; damage is warned about as the
     :class:`~headerkit.captures.CaptureReader` warns."""
-    if isinstance(source, str | os.PathLike):
-        with open(source, "rb") as file:
-            yield from _file_pieces(file, chunk_bytes)
-    else:
-        yield from _file_pieces(source, chunk_bytes)
+    with OwnedFile(source, "rb") as owned:
+        yield from _file_pieces(owned.file, chunk_bytes)
 
 
 def _file_pieces(file: BinaryIO, chunk_bytes: int) -> Iterator[_Records]:
@@ -130,26 +126,7 @@ def _file_pieces(file: BinaryIO, chunk_bytes: int) -> Iterator[_Records]:
         if (major, minor) >= (2, 4) and major != 543:
             yield from _PcapScan(file, order, header, chunk_bytes).pieces()
             return
-    yield from _reader_pieces(io.BufferedReader(_Replay(head, file)), chunk_bytes)
-
-
-class _Replay(io.RawIOBase):
-    """A stream of ``head`` followed by the rest of ``file``."""
-
-    def __init__(self, head: bytes, file: BinaryIO) -> None:
-        super().__init__()
-        self._head = head
-        self._file = file
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = self._head[: len(view)] if self._head else self._file.read(len(view))
-        self._head = self._head[len(data) :]
-        view[: len(data)] = data
-        return len(data)
+    yield from _reader_pieces(replay(head, file), chunk_bytes)
 
 
 def _reader_pieces(file: BinaryIO, chunk_bytes: int) -> Iterator[_Records]:
