@@ -3,6 +3,7 @@ point; written compressed on request or by the file name; tshark reads what head
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import headerkit
 from headerkit.captures import read_capture, write_capture
 from headerkit.captures.compression import CODECS, NAMES
 from headerkit.captures.decoded import decode_capture
+from headerkit.errors import CaptureFileError, HeaderkitWarning
 from headerkit.interop.craft import format_for
 from headerkit.tables.dask import read_pcaps
 from tests.conftest import PCAPS
@@ -99,3 +101,29 @@ def test_the_cli_writes_compressed_captures(tmp_path: Path) -> None:
     )
     assert decoded.returncode == 0 and len(decoded.stdout.splitlines()) == 10
     assert set(NAMES) == {"gzip", "zstd", "lz4", "xz", "bz2"}
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=[c.name for c in CODECS])
+def test_cut_off_compressed_data_keeps_what_came_before(codec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    records = [
+        dataclasses.replace(r, timestamp_ns=r.timestamp_ns + 1000 * i)
+        for i in range(300)
+        for r in read_capture(SOURCE)
+    ]
+    path = tmp_path / f"x.pcap{codec.extensions[0]}"
+    write_capture(path, records)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 5])
+    with pytest.warns(HeaderkitWarning, match=f"the {codec.name} data is damaged or cut off"):
+        reader = read_capture(path)
+        kept = list(reader)
+    assert reader.damage is not None
+    assert [r.data for r in kept] == [r.data for r in records[: len(kept)]]
+    assert len(kept) < len(records)
+    if codec.name != "bz2":  # bz2 decompresses whole 900 kB blocks: none ends in the part kept
+        assert kept
+    with pytest.raises(CaptureFileError, match=codec.name):
+        list(read_capture(path, strict=True))
+    path.write_bytes(data[:6])
+    with pytest.raises(CaptureFileError, match=f"{codec.name} data is damaged"):
+        read_capture(path)

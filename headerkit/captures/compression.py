@@ -12,7 +12,7 @@ import lzma
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 Compression = Literal["gzip", "zstd", "lz4", "xz", "bz2"]
 
@@ -26,17 +26,54 @@ class Codec:
     writer: Callable[[BinaryIO], BinaryIO]
 
 
-def _zstd_reader(raw: BinaryIO) -> BinaryIO:
-    import zstandard
+class _ZstdFrames(io.RawIOBase):
+    """zstd frames one after another, decompressed; a frame cut off raises EOFError.
 
-    stream: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-    return stream
+    The input is fed :data:`_ZSTD_FEED` bytes at a time, which bounds what one call can
+    produce (a run-length block of 4 bytes makes at most 128 KiB)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self._frame: Any = None
+        self._unused = b""
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        import zstandard
+
+        while not self._out:
+            data, self._unused = self._unused or self._raw.read(_ZSTD_FEED), b""
+            if not data:
+                if self._frame is not None:
+                    raise EOFError("the last zstd frame is cut off")
+                return 0
+            if self._frame is None:
+                self._frame = zstandard.ZstdDecompressor().decompressobj()
+            self._out = memoryview(self._frame.decompress(data))
+            if self._frame.eof:
+                self._unused, self._frame = self._frame.unused_data, None
+        size = min(len(buffer), len(self._out))
+        memoryview(buffer).cast("B")[:size] = self._out[:size]
+        self._out = self._out[size:]
+        return size
+
+
+_ZSTD_FEED = 256
+
+
+def _zstd_reader(raw: BinaryIO) -> BinaryIO:
+    return io.BufferedReader(_ZstdFrames(raw))
 
 
 def _zstd_writer(raw: BinaryIO) -> BinaryIO:
     import zstandard
 
-    stream: BinaryIO = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
+    compressor = zstandard.ZstdCompressor(write_checksum=True)
+    stream: BinaryIO = compressor.stream_writer(raw, closefd=False)
     return stream
 
 
@@ -110,13 +147,50 @@ def replay(head: bytes, file: BinaryIO) -> BinaryIO:
     return io.BufferedReader(_Replay(head, file))
 
 
-def decompressed(file: BinaryIO) -> tuple[BinaryIO, Compression | None]:
-    """``file`` read through its decompressor when its first bytes name one, and which."""
+class Decompressing(io.RawIOBase):
+    """A decompressor's output that ends, rather than raises, where the compressed data is
+    damaged or cut off; ``damage`` then says where (in decompressed bytes) and why."""
+
+    def __init__(self, codec: Codec, file: BinaryIO) -> None:
+        super().__init__()
+        self.codec = codec
+        self.damage: str | None = None
+        # every reader is a buffered stream, which has read1
+        self._stream = cast(io.BufferedIOBase, codec.reader(file))
+        self._delivered = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.damage is not None:
+            return 0
+        try:
+            data = self._stream.read1(len(buffer))  # read() would lose what came before damage
+        except Exception as error:  # each library has its own error types for bad data
+            why = str(error) or type(error).__name__
+            self.damage = (
+                f"the {self.codec.name} data is damaged or cut off after "
+                f"{self._delivered} decompressed bytes ({why})"
+            )
+            return 0
+        memoryview(buffer).cast("B")[: len(data)] = data
+        self._delivered += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def decompressed(file: BinaryIO) -> tuple[BinaryIO, Decompressing | None]:
+    """``file`` read through its decompressor when its first bytes name one, and that."""
     head = file.read(_LONGEST_MAGIC)
     stream = replay(head, file)
     for codec in CODECS:
         if head.startswith(codec.magic):
-            return codec.reader(stream), codec.name
+            decompressing = Decompressing(codec, stream)
+            return io.BufferedReader(decompressing), decompressing
     return stream, None
 
 

@@ -7,7 +7,7 @@ import os
 from types import TracebackType
 from typing import BinaryIO, Literal, Self
 
-from headerkit.captures.compression import Compression, codec_for, decompressed
+from headerkit.captures.compression import Compression, Decompressing, codec_for, decompressed
 
 Source = str | os.PathLike[str] | BinaryIO
 
@@ -30,8 +30,11 @@ class OwnedFile:
         else:
             self._raw, self._owned = source, False  # type: ignore[assignment]
         self.compression: Compression | None = None
+        self._decompressing: Decompressing | None = None
         if mode == "rb":
-            self._file, self.compression = decompressed(self._raw)
+            self._file, self._decompressing = decompressed(self._raw)
+            if self._decompressing is not None:
+                self.compression = self._decompressing.codec.name
         else:
             codec = codec_for(compress, path)
             self._file = self._raw if codec is None else codec.writer(self._raw)
@@ -42,11 +45,16 @@ class OwnedFile:
         """The stream to read or write: the file, or its (de)compressor."""
         return self._file
 
+    @property
+    def decompression_damage(self) -> str | None:
+        """Where and why the compressed data ended early, if it did."""
+        return None if self._decompressing is None else self._decompressing.damage
+
     def close(self) -> None:
         """Close the file if it was opened here, else flush what was written to it; a
-        compressor is finished either way."""
-        if self._file is not self._raw and self._raw.writable():
-            self._file.close()  # writes the compressed stream's end
+        compressor is finished (writing its stream's end) either way."""
+        if self._file is not self._raw:
+            self._file.close()
         if self._owned:
             self._raw.close()
         elif self._raw.writable():

@@ -192,9 +192,20 @@ class CaptureReader(OwnedFile):
             self.format = "pcap"
             self._stream = self._open_pcap(order)
         else:
+            damage = self.decompression_damage
             self.close()
-            reason = f"not a pcap or pcapng file (starts {magic.hex()})"
+            reason = damage or f"not a pcap or pcapng file (starts {magic.hex()})"
             raise CaptureFileError("pcap", "magic_number", 0, reason)
+        if self._decompressing is not None:
+            self._stream = self._reporting_decompression(self._stream)
+
+    def _reporting_decompression(self, records: Iterator[Record]) -> Iterator[Record]:
+        """``records``, then a report if they ended because the compressed data did."""
+        yield from records
+        damage = self.decompression_damage
+        if damage is not None and (self.damage is None or damage not in str(self.damage)):
+            end = self._window.base + len(self._window.buf)
+            self._damage("compressed_data", end, damage, truncated=True)
 
     @property
     def linktype(self) -> int | None:
@@ -214,6 +225,9 @@ class CaptureReader(OwnedFile):
         kind = CaptureTruncatedError if truncated else CaptureFileError
         if self.format == "pcapng" and self._block:
             reason = f"block {self._block}: {reason}"
+        damage = self.decompression_damage
+        if truncated and damage is not None and damage not in reason:
+            reason = f"{reason}: {damage}"
         error = kind(self.format, field, offset, reason)
         if self.strict:
             raise error
