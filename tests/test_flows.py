@@ -248,9 +248,14 @@ def test_normal_close_states_and_history() -> None:
     talk.c(1003, 5003, "FA", at=302)
     conn = table_of(talk).tcp[0].connection
     assert conn is not None
-    assert (conn.state(0), conn.state(1)) == (TcpState.FIN_WAIT_1, TcpState.CLOSE_WAIT)
+    # the server is not seen to have taken the FIN until it acknowledges it
+    assert (conn.state(0), conn.state(1)) == (TcpState.FIN_WAIT_1, TcpState.ESTABLISHED)
     assert conn.half_closed and conn.handshake_seen
-    talk.s(5003, 1004, "A", at=303).s(5003, 1004, "FA", at=304).c(1004, 5004, "A", at=305)
+    talk.s(5003, 1004, "A", at=303)
+    conn = table_of(talk).tcp[0].connection
+    assert conn is not None
+    assert (conn.state(0), conn.state(1)) == (TcpState.FIN_WAIT_2, TcpState.CLOSE_WAIT)
+    talk.s(5003, 1004, "FA", at=304).c(1004, 5004, "A", at=305)
     flow = table_of(talk).tcp[0]
     conn = flow.connection
     assert conn is not None
@@ -269,7 +274,7 @@ def test_normal_close_states_and_history() -> None:
         (
             lambda t: t.c(1000, 0, "S", at=0).s(5000, 1001, "SA", at=1),
             "S1",
-            ("ESTABLISHED", "SYN-RECEIVED"),
+            ("SYN-SENT", "SYN-RECEIVED"),  # the client has not acknowledged the SYN,ACK
         ),
         (
             lambda t: t.c(7, 9, "PA", b"mid", at=0).s(9, 10, "A", at=1),
@@ -283,6 +288,47 @@ def test_connection_summaries(build: Any, zeek: str, states: tuple[str, str]) ->
     assert conn is not None
     assert conn.conn_state == zeek
     assert (conn.state(0), conn.state(1)) == states
+
+
+def _path(conn: Any, side: int) -> list[str]:
+    return [conn.path(side)[0].before, *(step.after for step in conn.path(side))]
+
+
+def test_crossing_fins_take_both_sides_through_closing() -> None:
+    """Neither FIN acknowledges the other: each side was in FIN-WAIT-1 when the other's FIN
+    arrived (a simultaneous close), whatever order the capture saw them in."""
+    talk = Talk().handshake()
+    talk.c(1001, 5001, "FA", at=300).s(5001, 1001, "FA", at=300.5)
+    talk.c(1002, 5002, "A", at=301).s(5002, 1002, "A", at=301.5)
+    conn = table_of(talk).tcp[0].connection
+    assert conn is not None
+    for side in (0, 1):
+        assert _path(conn, side)[-4:] == ["ESTABLISHED", "FIN-WAIT-1", "CLOSING", "TIME-WAIT"]
+    assert [step.event.value for step in conn.path(0) if step.event] == [
+        "connect",
+        "SYN-ACK",
+        "close",
+        "FIN",
+        "ACK of FIN",
+    ]
+
+
+def test_a_fin_that_acknowledges_ours_ends_in_time_wait() -> None:
+    talk = Talk().handshake()
+    talk.c(1001, 5001, "FA", at=300).s(5001, 1002, "FA", at=301).c(1002, 5002, "A", at=302)
+    conn = table_of(talk).tcp[0].connection
+    assert conn is not None
+    assert _path(conn, 0)[-4:] == ["ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"]
+    assert _path(conn, 1)[-4:] == ["ESTABLISHED", "CLOSE-WAIT", "LAST-ACK", "CLOSED"]
+    assert (conn.state(0), conn.state(1)) == (TcpState.TIME_WAIT, TcpState.CLOSED)
+
+
+def test_a_capture_that_starts_with_the_syn_ack() -> None:
+    talk = Talk().s(5000, 1001, "SA", at=0).c(1001, 5001, "A", at=1)
+    conn = table_of(talk).tcp[0].connection
+    assert conn is not None
+    assert (conn.state(0), conn.state(1)) == (TcpState.ESTABLISHED, TcpState.ESTABLISHED)
+    assert _path(conn, 0) == ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED"]  # the server
 
 
 def test_responder_first_flips_the_originator() -> None:

@@ -1,10 +1,14 @@
 """Connection state from the flags a capture shows: RFC 9293 states per side, Zeek's summary.
 
-A capture only shows segments, so a side's state is the one RFC 9293 section 3.3.2 puts it
-in after the segments seen so far: SYN-SENT after its SYN, SYN-RECEIVED after its SYN,ACK,
-ESTABLISHED once its SYN is answered (or assumed, when the handshake was not captured),
-FIN-WAIT-1/2, CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT as the FINs and their ACKs go by,
-CLOSED after a RST.
+A capture only shows segments, so each side's RFC 9293 state is followed through the
+transition table of :mod:`headerkit.tcp_states` with the events the segments imply.  What a
+side sends changes its state at once (a SYN is ``connect``, a FIN is ``close``, a RST an
+abort).  What it receives counts only once it is seen to have arrived: a segment that takes
+sequence space (SYN, FIN) when the receiver's own ACK covers it, an ACK or RST at once unless
+it queues behind such a segment.  So FINs that cross (a simultaneous close: neither
+acknowledges the other) take both sides through CLOSING, as they did on the wire.  A side
+that was sent a SYN and has not answered is shown in LISTEN; a connection caught after its
+handshake starts ESTABLISHED on both sides.
 
 Zeek's ``conn_state`` (``S0``, ``S1``, ``SF``, ``REJ``, ``S2``, ``S3``, ``RSTO``, ``RSTR``,
 ``RSTOS0``, ``RSTRH``, ``SH``, ``SHR``, ``OTH``) and ``history`` summarise the same
@@ -21,12 +25,13 @@ from __future__ import annotations
 
 import enum
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 from headerkit import seqnum
 from headerkit.flows.analysis import Analysis
 from headerkit.schemas import tcp as t
-from headerkit.tcp_states import TcpState
+from headerkit.tcp_states import TRANSITIONS, Event, TcpState
 
 
 class _Zeek(enum.Enum):
@@ -47,26 +52,60 @@ _RETRANSMITTED = (
     Analysis.RETRANSMISSION | Analysis.FAST_RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION
 )
 _RSTOS0 = re.compile(r"\^?S[^HAFGIQ]*R.*")
+_MAX_PATH = 32  # transitions kept per side: a hostile capture cannot grow it
+_MAX_ARRIVING = 8  # segments that wait to be seen taken, per side
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """A segment whose arrival can change its receiver's state."""
+
+    flags: int
+    ack: int
+    end: int | None  # the ACK that covers it, for a SYN or FIN; None for an ACK or RST
 
 
 @dataclass(slots=True)
 class Side:
-    """What one side sent: its ISN (SYN seen), FIN and RST, and its Zeek endpoint state."""
+    """What one side sent (ISN, FIN, RST), its RFC 9293 state with the path that led there,
+    and its Zeek endpoint state."""
 
     syn: bool = False  # sent a SYN without ACK
     synack: bool = False  # sent a SYN,ACK
     isn: int | None = None
     fin_seq: int | None = None  # sequence number of its FIN
-    fin_acked: bool = False
     rst: bool = False
     sent: bool = False
     payload: int = 0
+    tcp: TcpState = TcpState.CLOSED
+    path: list[Step] = field(default_factory=list)
+    arriving: deque[_Arrival] = field(default_factory=deque)  # sent to it, not yet seen taken
     zeek: _Zeek = _Zeek.INACTIVE
     letters: dict[str, int] = field(default_factory=dict)
 
     @property
     def syn_seen(self) -> bool:
         return self.syn or self.synack
+
+    def take(self, event: Event | None, to: TcpState | None = None) -> None:
+        """Move along the transition table's ``event`` (ignored where the table has no
+        rule: a capture shows what it shows), or to ``to`` when assumed without an event."""
+        target = TRANSITIONS[self.tcp].get(event) if event is not None else to
+        if target is None:
+            return
+        if len(self.path) < _MAX_PATH:
+            self.path.append(Step(self.tcp, event, target))
+        self.tcp = target
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One transition a side took: ``event`` is None where it was assumed (the capture began
+    after the handshake)."""
+
+    before: TcpState
+    event: Event | None
+    after: TcpState
 
 
 class Connection:
@@ -80,7 +119,6 @@ class Connection:
         self.originator: int | None = None  # Zeek's originator, decided by the first segment
         self.history = ""
         self._fin_order: list[int] = []  # sides in the order they sent FIN
-        self._established = [False, False]
 
     def update(self, side: int, flags: int, seq: int, ack: int, seglen: int) -> None:
         """Take one segment sent by ``side``; ``seglen`` counts its payload bytes."""
@@ -91,23 +129,54 @@ class Connection:
             self.history = "^" if flipped else ""
         me.sent = True
         me.payload += seglen
+        self._rfc_state(me, peer, flags, seq, ack, seglen)
         if flags & t.SYN:
             if flags & t.ACK:
                 me.synack = True
             else:
                 me.syn = True
             me.isn = seq
-        if flags & t.ACK:
-            if peer.isn is not None and ack == seqnum.add(peer.isn, 1):
-                self._established[1 - side] = True
-            if peer.fin_seq is not None and seqnum.ge(ack, seqnum.add(peer.fin_seq, 1)):
-                peer.fin_acked = True
         if flags & t.FIN and me.fin_seq is None:
             me.fin_seq = seqnum.add(seq, seglen + bool(flags & t.SYN))
             self._fin_order.append(side)
         if flags & t.RST:
             me.rst = True
         self._zeek_state(me, peer, flags, seglen)
+
+    def _rfc_state(self, me: Side, peer: Side, flags: int, seq: int, ack: int, seglen: int) -> None:
+        if flags & t.RST:
+            me.take(Event.ABORT)
+            peer.take(Event.RCV_RST)
+            me.arriving.clear()
+            peer.arriving.clear()
+            return
+        if flags & t.ACK:
+            _taken(me, ack)
+        if not flags & t.SYN and me.tcp is TcpState.CLOSED and not me.arriving:
+            me.take(None, TcpState.ESTABLISHED)  # caught after the handshake
+            if peer.tcp is TcpState.CLOSED and not peer.arriving:
+                peer.take(None, TcpState.ESTABLISHED)
+        if flags & t.SYN and not flags & t.ACK:
+            me.take(Event.CONNECT)
+        elif flags & t.SYN and me.tcp is TcpState.CLOSED:  # it took a SYN we did not see
+            me.take(Event.LISTEN)
+            me.take(Event.RCV_SYN)
+        if flags & t.FIN and me.fin_seq is None:
+            me.take(Event.CLOSE)
+        # what the peer will take: a SYN or FIN once acknowledged, the ACK of its own SYN or
+        # FIN once nothing it must take first is waiting
+        end: int | None = None
+        if flags & (t.SYN | t.FIN):
+            end = seqnum.add(seq, seglen + bool(flags & t.SYN) + bool(flags & t.FIN))
+        arrival = _Arrival(flags, ack, end)
+        if end is None and not (flags & t.ACK and _acknowledged(peer, ack)):
+            return
+        waiting = peer.arriving
+        if end is None and waiting and waiting[-1].end is None:
+            waiting[-1] = arrival  # a later ACK says all an earlier one did
+        elif arrival not in waiting and len(waiting) < _MAX_ARRIVING:
+            waiting.append(arrival)
+        _taken(peer, None)
 
     def _zeek_state(self, me: Side, peer: Side, flags: int, seglen: int) -> None:
         if flags & t.RST:
@@ -166,24 +235,14 @@ class Connection:
 
     def state(self, side: int) -> TcpState:
         """The RFC 9293 state ``side`` is in after the segments seen so far."""
-        me, peer = self.sides[side], self.sides[1 - side]
-        if self.reset:
-            return TcpState.CLOSED
-        if me.fin_seq is not None and peer.fin_seq is not None:
-            if self._fin_order[0] != side:
-                return TcpState.CLOSED if me.fin_acked else TcpState.LAST_ACK
-            return TcpState.TIME_WAIT if me.fin_acked else TcpState.CLOSING
-        if me.fin_seq is not None:
-            return TcpState.FIN_WAIT_2 if me.fin_acked else TcpState.FIN_WAIT_1
-        if peer.fin_seq is not None:
-            return TcpState.CLOSE_WAIT
-        if me.syn and not peer.synack and not self._established[side]:
-            return TcpState.SYN_SENT
-        if me.synack and not self._established[side]:
-            return TcpState.SYN_RECEIVED
-        if not me.sent and peer.syn:
-            return TcpState.LISTEN
-        return TcpState.ESTABLISHED
+        me = self.sides[side]
+        if me.tcp is TcpState.CLOSED and not me.sent and me.arriving:
+            return TcpState.LISTEN  # sent a SYN, not answered yet
+        return me.tcp
+
+    def path(self, side: int) -> list[Step]:
+        """The transitions ``side`` took, in order."""
+        return list(self.sides[side].path)
 
     @property
     def conn_state(self) -> str:
@@ -214,6 +273,47 @@ class Connection:
         if os is _Zeek.ESTABLISHED and rs is _Zeek.ESTABLISHED:
             return "S1"
         return "OTH"
+
+
+def _taken(side: Side, ack: int | None) -> None:
+    """Let ``side`` take what arrived for it, in order: a SYN or FIN once ``ack`` (its own
+    acknowledgment) covers it, an ACK as soon as nothing is waiting before it."""
+    while side.arriving:
+        arrival = side.arriving[0]
+        if arrival.end is not None and (ack is None or seqnum.lt(ack, arrival.end)):
+            return
+        side.arriving.popleft()
+        for event in _events(side, arrival):
+            side.take(event)
+
+
+def _covers(ack: int, seq: int | None) -> bool:
+    """``ack`` acknowledges the SYN or FIN at ``seq``."""
+    return seq is not None and seqnum.ge(ack, seqnum.add(seq, 1))
+
+
+def _acknowledged(side: Side, ack: int) -> bool:
+    """``ack`` acknowledges the SYN or FIN ``side`` sent."""
+    return _covers(ack, side.isn) or _covers(ack, side.fin_seq)
+
+
+def _events(side: Side, arrival: _Arrival) -> list[Event]:
+    """The events a segment is for its receiver, in the order RFC 9293 processes them: the
+    acknowledgment first, then the SYN or FIN."""
+    flags, events = arrival.flags, []
+    if flags & t.ACK:
+        if _covers(arrival.ack, side.isn):
+            synack = flags & t.SYN and side.tcp is TcpState.SYN_SENT
+            events.append(Event.RCV_SYN_ACK if synack else Event.RCV_ACK_OF_SYN)
+        if _covers(arrival.ack, side.fin_seq):
+            events.append(Event.RCV_ACK_OF_FIN)
+    if flags & t.SYN and not flags & t.ACK:
+        if side.tcp is TcpState.CLOSED:
+            events.append(Event.LISTEN)  # a SYN answered: its receiver was listening
+        events.append(Event.RCV_SYN)
+    if flags & t.FIN:
+        events.append(Event.RCV_FIN)
+    return events
 
 
 def _letters(flags: int, seglen: int, analysis: Analysis, bad_checksum: bool) -> str:
