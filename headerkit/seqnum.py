@@ -45,3 +45,8 @@ def unwrap(seq: int, base: int, base_offset: int) -> int:
     correctly across any number of wraps.
     """
     return base_offset + diff(seq, base)
+
+
+def latest(a: int, b: int) -> int:
+    """The later of ``a`` and ``b`` on the circle."""
+    return b if lt(a, b) else a

@@ -61,3 +61,35 @@ def test_frame_recovers_messages_from_recv_chunks(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "recv() chunks:        4 + 4 + 4" in out
     assert "framed (lines):      'Hello' | 'World'" in out
+
+
+def test_the_legend_explains_every_mark_the_timeline_uses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from headerkit.schemas.tcp import FLAG_LETTERS
+    from headerkit.sim.trace import LABEL_TEXT
+
+    assert run(["--legend"]) == 0
+    legend = capsys.readouterr().out
+    for _, letter in FLAG_LETTERS:
+        assert f" {letter} " in legend or f"'{letter}'" in legend
+    for text in LABEL_TEXT.values():
+        assert text in " ".join(legend.split())
+    for word in ("flight", "cwnd", "peer_rwnd", "own_rwnd", "sndbuf", "rcvbuf", "win", "ack"):
+        assert word in legend
+    assert run(["--legend", "udp:hello"]) == 0
+    both = capsys.readouterr().out
+    assert both.startswith(legend) and "recvfrom(4)" in both
+
+
+def test_windows_are_labelled_by_whose_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["zero-window", "--trace"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    sent = [line for line in lines if " > " in line and "flight" in line]
+    received = [line for line in lines if " < " in line]
+    assert sent and all("peer_rwnd" in line and " rwnd" not in line for line in sent)
+    assert received and all("own_rwnd" in line for line in received)
+    # before the peer's SYN, the sender cannot know its window: no made-up 0
+    assert "peer_rwnd ?" in sent[0] and " S " in sent[0]
+    assert not any("peer_rwnd ?" in line for line in sent[1:])
+    assert any("peer_rwnd 0 " in line for line in sent)  # the real zero window

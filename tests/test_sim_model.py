@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from headerkit import seqnum
 from headerkit.sim import (
     Call,
     EndpointSpec,
@@ -21,7 +22,6 @@ from headerkit.sim import (
     timeline,
     variants,
 )
-from headerkit.sim.segment import seq_diff, seq_le, seq_lt
 from headerkit.sim.trace import Kind
 from headerkit.tcp_states import TRANSITIONS, Event, TransitionError, next_state
 from headerkit.tcp_states import TcpState as State
@@ -49,10 +49,11 @@ def test_transition_table_covers_all_eleven_states() -> None:
 
 
 def test_sequence_numbers_wrap() -> None:
-    assert seq_lt(0xFFFFFFF0, 5)
-    assert not seq_lt(5, 0xFFFFFFF0)
-    assert seq_le(7, 7)
-    assert seq_diff(3, 0xFFFFFFFF) == 4
+    assert seqnum.lt(0xFFFFFFF0, 5)
+    assert not seqnum.lt(5, 0xFFFFFFF0)
+    assert seqnum.le(7, 7)
+    assert seqnum.diff(3, 0xFFFFFFFF) == 4
+    assert seqnum.latest(0xFFFFFFF0, 5) == 5
 
 
 @pytest.mark.parametrize(
@@ -268,3 +269,21 @@ def test_a_hostile_scenario_file_is_a_scenario_error(text: str, words: str) -> N
     """Fuzz findings and their kin: the loader checks shapes, types and ranges first."""
     with pytest.raises(ScenarioError, match=words):
         scenario_from_toml(text)
+
+
+def test_segments_arriving_together_are_taken_in_before_the_application_runs() -> None:
+    """The data and the FIN reach the server at one instant: the kernel takes both before
+    recv(MSG_WAITALL) returns, so the server's close() is a passive close, not a
+    simultaneous one."""
+    result = simulate(load_scenario("hello-world:waitall"))
+    assert state_path(result, 1)[-3:] == [
+        "ESTABLISHED -> CLOSE-WAIT (FIN)",
+        "CLOSE-WAIT -> LAST-ACK (close)",
+        "LAST-ACK -> CLOSED (ACK of FIN)",
+    ]
+    assert not any("CLOSING" in step for side in (0, 1) for step in state_path(result, side))
+
+
+def test_the_summary_counts_in_the_singular_and_the_plural() -> None:
+    lines = list(summary(simulate(load_scenario("hello-world:waitall"))))
+    assert lines[0] == "a -> b: 10 bytes in 2 send() calls; 10 bytes in 1 recv() result"

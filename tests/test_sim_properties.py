@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from headerkit.schemas.tcp import ACK, FIN, SYN
 from headerkit.sim import (
     Call,
     EndpointSpec,
@@ -16,7 +17,7 @@ from headerkit.sim import (
     timeline,
 )
 from headerkit.sim.scenario import pattern
-from headerkit.sim.segment import ACK, FIN, SYN, Segment
+from headerkit.sim.segment import Segment
 from headerkit.sim.trace import Kind
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,6 +12,7 @@ from headerkit.cli import args as types
 from headerkit.interop import craft
 from headerkit.packet.layers import TcpOption
 from headerkit.packet.summary import summary_line
+from headerkit.words import counted
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -199,5 +200,5 @@ def run(args: argparse.Namespace) -> int:
         print(summary_line(pkt))
     if args.output is not None:
         count = spec.write(args.output, args.format, args.compress)
-        print(f"wrote {count} packet{'s' if count != 1 else ''} to {args.output}")
+        print(f"wrote {counted(count, 'packet')} to {args.output}")
     return 0

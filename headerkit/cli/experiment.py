@@ -10,6 +10,7 @@ from headerkit.cli import args as types
 from headerkit.packet.layers import TCP
 from headerkit.packet.summary import flags_text, option_text
 from headerkit.schemas import tcp as t
+from headerkit.words import counted
 
 if TYPE_CHECKING:
     from headerkit.interop.experiment import Run
@@ -286,8 +287,9 @@ def _verdict(run: Run, send: str, recv: str) -> str:
             "nothing of the sort."
         )
     return (
-        f"The same {len(sent)} bytes in the same order, but {len(run.sends)} {send}() calls "
-        f"came back as {len(run.recvs)} {recv}() results: TCP kept no {send}() boundaries."
+        f"The same {len(sent)} bytes in the same order, but "
+        f"{counted(len(run.sends), send + '() call')} came back as "
+        f"{counted(len(run.recvs), recv + '() result')}: TCP kept no {send}() boundaries."
     )
 
 

@@ -13,6 +13,7 @@ from headerkit.flows.follow import FollowedStream, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import MAX_BUFFER, Chunk, Gap, Overlap, Refused
 from headerkit.framing import framer_factory
+from headerkit.words import counted
 
 _RULE = "=" * 67
 _SHOWN = 60  # bytes of a message shown before it is cut
@@ -117,7 +118,7 @@ def _message_line(node: int, number: int, item: Message | FramingBreak) -> str:
     mark = " after a gap" if item.after_gap else ""
     return (
         f"{indent}#{number} {_frames(item.frames)} offset {item.offset}, "
-        f"{_count(len(item.data))}{mark}: {shown}\n"
+        f"{counted(len(item.data), 'byte')}{mark}: {shown}\n"
     )
 
 
@@ -135,16 +136,14 @@ def _frames(frames: tuple[int, ...]) -> str:
 def describe(event: Gap | Overlap | Refused) -> str:
     """A line about a gap, an overlap or a refusal, sequence numbers included."""
     if isinstance(event, Gap):
-        return f"gap of {_count(event.length)}, seq {event.seq}-{event.end_seq}: {event.reason}"
+        length = counted(event.length, "byte")
+        return f"gap of {length}, seq {event.seq}-{event.end_seq}: {event.reason}"
     if isinstance(event, Overlap):
         verdict = {True: "different bytes", False: "same bytes", None: "not compared"}
         kept = "earlier copy" if event.kept_frame is None else f"copy from frame {event.kept_frame}"
         return (
-            f"frame {event.frame} repeats {_count(event.length)} at seq {event.seq} "
+            f"frame {event.frame} repeats {counted(event.length, 'byte')} at seq {event.seq} "
             f"({verdict[event.conflict]}); the {kept} is kept"
         )
-    return f"frame {event.frame}: {_count(event.length)} at seq {event.seq} refused: {event.reason}"
-
-
-def _count(n: int) -> str:
-    return f"{n} byte" if n == 1 else f"{n} bytes"
+    length = counted(event.length, "byte")
+    return f"frame {event.frame}: {length} at seq {event.seq} refused: {event.reason}"

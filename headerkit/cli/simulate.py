@@ -8,7 +8,7 @@ import sys
 from headerkit.cli import args as types
 from headerkit.framing import framer_factory
 from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
-from headerkit.sim.report import summary, timeline
+from headerkit.sim.report import legend, summary, timeline
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="verbose timeline: also each arrival with the receiver's buffer, and blocked calls",
     )
     parser.add_argument("--summary", action="store_true", help="print only the summary")
+    parser.add_argument(
+        "--legend", action="store_true", help="explain the timeline's notation (alone or first)"
+    )
     parser.add_argument(
         "--frame",
         metavar="SPEC",
@@ -56,8 +59,12 @@ def run(args: argparse.Namespace) -> int:
             for variant, text in variants(name).items():
                 print(f"  {name}:{variant}: {_first_sentence(text)}")
         return 0
+    if args.legend:
+        print("\n".join(legend()), end="\n\n" if args.scenario else "\n")
     if not args.scenario:
-        print("headerkit simulate: give a SCENARIO or --list", file=sys.stderr)
+        if args.legend:
+            return 0
+        print("headerkit simulate: give a SCENARIO, --list or --legend", file=sys.stderr)
         return 2
     try:
         scenario = load_scenario(args.scenario)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from headerkit import seqnum
 from headerkit.errors import ScriptMismatch, ScriptUnsupported
 from headerkit.packetdrill.config import Settings, read_settings, refuse_unsupported
 from headerkit.packetdrill.script import (
@@ -228,8 +229,8 @@ def _inject(run: Run, event: Event, spec: SegmentSpec) -> None:
         run.remote_wscale = next((v[0] for n, v in options if n == "wscale"), None)
     wire = Wire(
         flags,
-        (REMOTE_ISN + spec.seq) % (1 << 32),
-        (LOCAL_ISS + (spec.ack or 0)) % (1 << 32) if flags & t.ACK else 0,
+        seqnum.add(REMOTE_ISN, spec.seq),
+        seqnum.add(LOCAL_ISS, (spec.ack or 0)) if flags & t.ACK else 0,
         spec.window if spec.window is not None else 0,
         spec.length,
         options,
@@ -298,7 +299,7 @@ def _offloaded(run: Run, wire: Wire, when: int, length: int) -> Wire:
     queue = run.stack.sent
     while wire.length < length and run.queued < len(queue):
         at, following = queue[run.queued]
-        contiguous = following.seq == (wire.seq + wire.length) % (1 << 32)
+        contiguous = following.seq == seqnum.add(wire.seq, wire.length)
         if at != when or not contiguous or not following.length or following.flags & t.SYN:
             break
         run.queued += 1
@@ -332,11 +333,11 @@ def _compare(run: Run, event: Event, spec: SegmentSpec, wire: Wire) -> None:
     differences = []
     if flag_bits(spec.flags) != wire.flags:
         differences.append(f"flags {flag_letters(wire.flags)} (expected {spec.flags})")
-    seq = (wire.seq - LOCAL_ISS) % (1 << 32)
+    seq = seqnum.add(wire.seq, -LOCAL_ISS)
     if (seq, wire.length) != (spec.seq, spec.length):
         differences.append(f"{seq}:{seq + wire.length}({wire.length})")
     if spec.ack is not None and wire.flags & t.ACK:
-        ack = (wire.ack - REMOTE_ISN) % (1 << 32)
+        ack = seqnum.add(wire.ack, -REMOTE_ISN)
         if ack != spec.ack:
             differences.append(f"ack {ack} (expected {spec.ack})")
     if spec.window is not None and wire.window != spec.window:
@@ -373,10 +374,10 @@ def _show_options(options: tuple[tuple[str, tuple[int, ...]], ...]) -> str:
 
 
 def _show_wire(wire: Wire) -> str:
-    seq = (wire.seq - LOCAL_ISS) % (1 << 32)
+    seq = seqnum.add(wire.seq, -LOCAL_ISS)
     text = f"{flag_letters(wire.flags)} {seq}:{seq + wire.length}({wire.length})"
     if wire.flags & t.ACK:
-        text += f" ack {(wire.ack - REMOTE_ISN) % (1 << 32)}"
+        text += f" ack {seqnum.add(wire.ack, -REMOTE_ISN)}"
     text += f" win {wire.window}"
     return text + (f" <{_show_options(wire.options)}>" if wire.options else "")
 

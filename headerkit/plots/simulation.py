@@ -33,7 +33,8 @@ def flow_control(result: Result, sender: int = 0, ax: Any = None) -> Any:
             if e.side == sender and e.view:
                 flight.append((t, e.view[0]))
                 cwnd.append((t, e.view[1]))
-                rwnd.append((t, e.view[2]))
+                if e.view[2] >= 0:  # known once the peer's SYN arrived
+                    rwnd.append((t, e.view[2]))
                 if "zero_window_probe" in e.packet.labels:
                     probes.append(t)
             elif e.side == receiver:

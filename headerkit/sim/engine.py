@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 
 from headerkit.errors import SocketError
@@ -224,6 +225,7 @@ class Simulation:
         self.until = int(scenario.until * NS)
         self.heap: list[tuple[int, int, int, int, Packet | None]] = []
         self.counter = 0
+        self.arriving: Counter[tuple[int, int]] = Counter()  # (side, when) of queued arrivals
         self.entries: list[Entry] = []
         self.links = (
             Link(scenario.a_to_b, random.Random(rng.getrandbits(64))),
@@ -257,6 +259,8 @@ class Simulation:
     def _push(self, when: int, kind: int, side: int, pkt: Packet | None) -> None:
         self.counter += 1
         heapq.heappush(self.heap, (when, self.counter, kind, side, pkt))
+        if kind == ARRIVE:
+            self.arriving[side, when] += 1
 
     def step(self) -> bool:
         """Process the next event; False when nothing is left to do (or time is up)."""
@@ -268,6 +272,9 @@ class Simulation:
         self.now = when
         sock = self.socks[side]
         if kind == ARRIVE:
+            self.arriving[side, when] -= 1
+            if not self.arriving[side, when]:
+                del self.arriving[side, when]
             entry = Entry(when, side, Kind.ARRIVE, pkt)
             self.entries.append(entry)
             if isinstance(pkt, Segment):
@@ -291,7 +298,9 @@ class Simulation:
         now = self.now
         app = self.apps[side]
         self._flush(side)
-        if woken or app.started:
+        # as a kernel does, the segments that arrive at one instant are all taken in before a
+        # blocked call looks again (the last of them runs it)
+        if woken or (app.started and (side, now) not in self.arriving):
             wake = app.run(now)
             if wake is not None and wake != app.wake_at:
                 app.wake_at = wake

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from headerkit.sim.segment import FIN, SYN, Datagram, Packet
+from headerkit.schemas.tcp import FIN, SYN
+from headerkit.sim.segment import Datagram, Packet
 
 NS = 1_000_000_000
 MATCHES = ("any", "data", "ack", "syn", "fin", "datagram")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
+from headerkit.schemas.tcp import ACK, FLAG_LETTERS, FLAG_NAMES, PSH, SYN
 from headerkit.sim.engine import Result
 from headerkit.sim.segment import Datagram, Packet, Segment
+from headerkit.sim.tcp import UNKNOWN
 from headerkit.sim.trace import LABEL_TEXT, SIDE_NAMES, Entry, Kind, describe_packet, packets_sent
+from headerkit.words import counted
 
 
 def _bases(result: Result, side: int) -> tuple[int, int]:
@@ -52,7 +56,8 @@ def _send_view(entry: Entry) -> str:
         return ""
     flight, cwnd, rwnd, sndq, rcvq = entry.view
     if pkt.payload or pkt.flags & 0x03:
-        return f"  ; flight {flight} cwnd {cwnd} rwnd {rwnd} sndbuf {sndq}"
+        peer = "?" if rwnd == UNKNOWN else rwnd
+        return f"  ; flight {flight} cwnd {cwnd} peer_rwnd {peer} sndbuf {sndq}"
     return f"  ; rcvbuf {rcvq}"
 
 
@@ -63,7 +68,42 @@ def _arrive_view(entry: Entry, result: Result) -> str:
     used, ooo, wnd, _ = entry.view
     size = (result.scenario.a, result.scenario.b)[entry.side].tcp.rcvbuf
     extra = f" out-of-order {ooo}" if ooo else ""
-    return f"  ; rcvbuf {used}/{size}{extra} rwnd {wnd}"
+    return f"  ; rcvbuf {used}/{size}{extra} own_rwnd {wnd}"
+
+
+def legend() -> Iterator[str]:
+    """What the timeline's notation means."""
+    synack = Segment(8080, 49152, 0, 1, SYN | ACK, 65535, mss=1460, wscale=2)
+    hello = Segment(49152, 8080, 1, 1, PSH | ACK, 32768, b"Hello")
+    yield "Each line: time in seconds, the side (a or b), then what happened:"
+    yield f"  b > {describe_packet(synack, (0, 0))}    a segment b sent"
+    yield f"  b < {describe_packet(hello, (0, 0))}    one b received (--trace)"
+    yield "Flags (tcpdump's letters): " + ", ".join(
+        f"{letter} {dict(FLAG_NAMES)[bit]}" for bit, letter in FLAG_LETTERS if bit != ACK
+    )
+    yield "  and a trailing '.' for ACK: 'S.' is SYN+ACK, '.' alone a pure ACK."
+    yield "first:last(len): the sequence numbers the data occupies, relative to the sender's"
+    yield "  initial sequence number (ISN, taken as 0): '1:1461(1460)' is 1460 bytes, numbers"
+    yield "  1 to 1460; the next byte is 1461.  SYN and FIN each take one number, no data."
+    yield "ack N: the next byte the sender expects from its peer (relative to the peer's ISN)."
+    yield "win N: the window field the segment carries: the sender's free receive buffer,"
+    yield "  shifted right by its window scale once the handshake agreed one (RFC 7323)."
+    yield "<...>: TCP options (mss, nop, wscale).  '...' text: the payload, when printable."
+    labels = ", ".join(LABEL_TEXT.values())
+    yield from textwrap.wrap(f"[...] after a segment: what the sender knew it was doing: {labels}.")
+    yield "(lost), (dropped), (duplicated), (delayed): what the path did to the segment."
+    yield "After ';' on a sent segment, the sender's own bookkeeping at that moment:"
+    yield "  flight: bytes sent and not yet acknowledged; cwnd: the congestion window;"
+    yield "  peer_rwnd: the window the PEER advertised, as this sender may use it ('?' before"
+    yield "  the peer's SYN told it); sndbuf: bytes in the send buffer (unsent + in flight)."
+    yield "  At most min(cwnd, peer_rwnd) bytes are in flight."
+    yield "  rcvbuf on a pure ACK: bytes waiting in the sender's receive buffer."
+    yield "After ';' on a received segment (--trace): rcvbuf used/size, out-of-order bytes,"
+    yield "  own_rwnd: the receive window THIS side now offers (its next 'win', before scaling)."
+    yield "Socket calls show their return value: send('Hello') = 5, recv(4) = 4 'Hell',"
+    yield "  recv() = 0 (EOF) at the end of the stream; [state] lines are RFC 9293 transitions"
+    yield "  with the event that caused them; [timer] lines are retransmission, delayed-ACK,"
+    yield "  persist (zero-window probe) and TIME-WAIT timers."
 
 
 def timeline(result: Result, verbose: bool = False) -> Iterator[str]:
@@ -97,8 +137,9 @@ def summary(result: Result) -> Iterator[str]:
         src, dst = SIDE_NAMES[side], SIDE_NAMES[1 - side]
         total_in, total_out = sum(map(len, sent)), sum(map(len, got))
         yield (
-            f"{src} -> {dst}: {total_in} bytes in {len(sent)} {send_call}() calls; "
-            f"{total_out} bytes in {len(got)} {recv_call}() results"
+            f"{src} -> {dst}: {counted(total_in, 'byte')} in "
+            f"{counted(len(sent), send_call + '() call')}; {counted(total_out, 'byte')} in "
+            f"{counted(len(got), recv_call + '() result')}"
         )
         width = len(recv_call) + 18
         yield f"  {send_call + '() boundaries:':<{width}}{_boundaries(sent)}"

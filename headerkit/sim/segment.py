@@ -1,52 +1,19 @@
 """What travels between the modeled endpoints: TCP segments and UDP datagrams (or fragments).
 
-Sequence numbers live in a 32-bit space; compare them with serial-number arithmetic
-(RFC 1982) through ``seq_lt`` and friends, never with ``<``.
+Sequence numbers live in a 32-bit space; compare them with :mod:`headerkit.seqnum`,
+never with ``<``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-MOD = 1 << 32
-HALF = 1 << 31
-
-FIN = 0x01
-SYN = 0x02
-RST = 0x04
-PSH = 0x08
-ACK = 0x10
-
-# tcpdump/packetdrill order and letters; ACK is the trailing "."
-_FLAG_LETTERS = ((SYN, "S"), (FIN, "F"), (RST, "R"), (PSH, "P"))
-
-
-def seq_add(a: int, n: int) -> int:
-    return (a + n) % MOD
-
-
-def seq_diff(a: int, b: int) -> int:
-    """``a - b`` as a signed distance in sequence space."""
-    d = (a - b) % MOD
-    return d - MOD if d >= HALF else d
-
-
-def seq_lt(a: int, b: int) -> bool:
-    return a != b and (b - a) % MOD < HALF
-
-
-def seq_le(a: int, b: int) -> bool:
-    return a == b or (b - a) % MOD < HALF
-
-
-def seq_max(a: int, b: int) -> int:
-    return b if seq_lt(a, b) else a
+from headerkit.schemas.tcp import FIN, FLAG_LETTERS, SYN
 
 
 def flag_text(flags: int) -> str:
     """Flags as tcpdump and packetdrill print them: ``S``, ``S.``, ``P.``, ``F.``, ``R``."""
-    text = "".join(letter for bit, letter in _FLAG_LETTERS if flags & bit)
-    return text + "." if flags & ACK else text
+    return "".join(letter for bit, letter in FLAG_LETTERS if flags & bit)
 
 
 @dataclass(slots=True, eq=False)

@@ -19,19 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from headerkit import seqnum
 from headerkit.errors import SocketError
-from headerkit.sim.segment import (
-    ACK,
-    FIN,
-    PSH,
-    RST,
-    SYN,
-    Segment,
-    seq_diff,
-    seq_le,
-    seq_lt,
-    seq_max,
-)
+from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
+from headerkit.sim.segment import Segment
 from headerkit.tcp_states import (
     CAN_RECEIVE_DATA,
     SYNCHRONIZED,
@@ -45,9 +36,11 @@ SENDING_STATES = frozenset(
     {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
 )
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
-# The endpoint's view recorded with each outgoing segment:
-# (flight, cwnd, rwnd, send-buffer use, receive-buffer use).
+# The endpoint's view recorded with each outgoing segment: (flight, cwnd, the peer's rwnd
+# as this sender may use it or -1 before the peer's SYN told it, send-buffer use,
+# receive-buffer use).
 SenderView = tuple[int, int, int, int, int]
+UNKNOWN = -1
 
 
 @dataclass(slots=True, frozen=True)
@@ -111,7 +104,7 @@ class TcpEndpoint:
         self.peer_ack = 0
         self.peer_win = 0  # last window (scaled) the peer advertised, as tshark tracks it
         self.sndq = bytearray()  # bytes from snd_una (or iss + 1) on, sent or not
-        self.sndq_seq = (iss + 1) % (1 << 32)
+        self.sndq_seq = seqnum.add(iss, 1)
         self.fin_queued = False
         self.fin_seq: int | None = None
         self.fin_acked = False
@@ -221,17 +214,17 @@ class TcpEndpoint:
     @property
     def flight(self) -> int:
         """Bytes (and SYN/FIN) sent and not yet acknowledged, probes excluded."""
-        return seq_diff(self.snd_nxt, self.snd_una)
+        return seqnum.diff(self.snd_nxt, self.snd_una)
 
     @property
     def rwnd(self) -> int:
         """The peer's window as this sender may use it, from snd_una."""
-        return seq_diff(self.snd_right, self.snd_una)
+        return seqnum.diff(self.snd_right, self.snd_una)
 
     @property
     def rcv_wnd(self) -> int:
         """The window this receiver has advertised, from rcv_nxt."""
-        return max(0, seq_diff(self.rcv_adv, self.rcv_nxt))
+        return max(0, seqnum.diff(self.rcv_adv, self.rcv_nxt))
 
     @property
     def ooo_bytes(self) -> int:
@@ -297,17 +290,17 @@ class TcpEndpoint:
         unsent = self._unsent()
         if unsent <= 0 or self.state not in SENDING_STATES:
             return
-        usable = seq_diff(self._send_limit(), self.snd_nxt)
+        usable = seqnum.diff(self._send_limit(), self.snd_nxt)
         if usable > 0:
             self.notes.append(("timer", "persist: forcing out a small segment"))
             self._send_segment(min(usable, self.mss, unsent), now)
         else:
             self.notes.append(("timer", f"persist #{self.persist_backoff + 1}: zero-window probe"))
-            off = seq_diff(self.snd_nxt, self.sndq_seq)
+            off = seqnum.diff(self.snd_nxt, self.sndq_seq)
             probe = bytes(self.sndq[off : off + 1])
             labels = ("zero_window_probe",) if self.peer_win == 0 else ()
             self._emit(ACK, self.snd_nxt, probe, now, labels)
-            self.snd_max = seq_max(self.snd_max, (self.snd_nxt + 1) % (1 << 32))
+            self.snd_max = seqnum.latest(self.snd_max, seqnum.add(self.snd_nxt, 1))
         self.persist_backoff += 1
         self.persist_at = now + self._persist_interval()
 
@@ -369,7 +362,7 @@ class TcpEndpoint:
         if flags & SYN:
             if self.state is State.SYN_RECEIVED and seq == self.irs and flags & ACK:
                 # simultaneous open: the peer's SYN is old news, its ACK is not
-                seq = (seq + 1) % (1 << 32)
+                seq = seqnum.add(seq, 1)
                 flags &= ~SYN
             elif self.state is State.SYN_RECEIVED and seq == self.irs:
                 self._send_syn(now, ack=True)  # our SYN-ACK was lost
@@ -405,8 +398,8 @@ class TcpEndpoint:
             if self.state in CAN_RECEIVE_DATA:
                 self._accept(seq, payload)
         if flags & FIN:
-            fin = (seq + len(seg.payload)) % (1 << 32)
-            if self.peer_fin is None or seq_lt(fin, self.peer_fin):
+            fin = seqnum.add(seq, len(seg.payload))
+            if self.peer_fin is None or seqnum.lt(fin, self.peer_fin):
                 self.peer_fin = fin
             self.ack_now = True
         self._take_fin(now)
@@ -415,18 +408,18 @@ class TcpEndpoint:
         """RFC 9293 segment acceptability test."""
         nxt = self.rcv_nxt
         if length == 0:
-            return seq == nxt if wnd == 0 else seq_le(nxt, seq) and seq_lt(seq, nxt + wnd)
+            return seq == nxt if wnd == 0 else seqnum.le(nxt, seq) and seqnum.lt(seq, nxt + wnd)
         if wnd == 0:
             return False
-        end = (seq + length - 1) % (1 << 32)
-        right = (nxt + wnd) % (1 << 32)
-        return (seq_le(nxt, seq) and seq_lt(seq, right)) or (
-            seq_le(nxt, end) and seq_lt(end, right)
+        end = seqnum.add(seq, length - 1)
+        right = seqnum.add(nxt, wnd)
+        return (seqnum.le(nxt, seq) and seqnum.lt(seq, right)) or (
+            seqnum.le(nxt, end) and seqnum.lt(end, right)
         )
 
     def _take_syn(self, seg: Segment) -> None:
         self.irs = seg.seq
-        self.rcv_nxt = (seg.seq + 1) % (1 << 32)
+        self.rcv_nxt = seqnum.add(seg.seq, 1)
         self.mss = min(self.mss, 536 if seg.mss is None else seg.mss)
         self.wscale_ok = seg.wscale is not None and self.config.window_scaling
         if self.wscale_ok:
@@ -440,7 +433,7 @@ class TcpEndpoint:
         self.peer_win = seg.window
         self.peer_ack = seg.ack
         self.max_snd_wnd = seg.window
-        self.snd_right = (seg.ack + seg.window) % (1 << 32) if seg.flags & ACK else self.iss
+        self.snd_right = seqnum.add(seg.ack, seg.window) if seg.flags & ACK else self.iss
         self.rcv_adv = self.rcv_nxt
 
     def _process_ack(self, seg: Segment, now: int) -> bool:
@@ -448,11 +441,11 @@ class TcpEndpoint:
         ack = seg.ack
         synchronizing = self.state is State.SYN_RECEIVED
         if synchronizing:
-            if not (seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_max)):
+            if not (seqnum.lt(self.snd_una, ack) and seqnum.le(ack, self.snd_max)):
                 self._reset_reply(seg)
                 return False
             self._transition(Event.RCV_ACK_OF_SYN)
-        if seq_lt(self.snd_max, ack):
+        if seqnum.lt(self.snd_max, ack):
             self.ack_now = True
             return False
         win = seg.window if seg.flags & SYN else seg.window << self.snd_wscale
@@ -462,15 +455,15 @@ class TcpEndpoint:
         self.peer_win = win
         if (
             synchronizing
-            or seq_lt(self.snd_wl1, seg.seq)
-            or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack))
+            or seqnum.lt(self.snd_wl1, seg.seq)
+            or (self.snd_wl1 == seg.seq and seqnum.le(self.snd_wl2, ack))
         ):
             self.snd_wnd = win
             self.snd_wl1 = seg.seq
             self.snd_wl2 = ack
-            self.snd_right = seq_max(self.snd_right, (ack + win) % (1 << 32))
+            self.snd_right = seqnum.latest(self.snd_right, seqnum.add(ack, win))
             self.max_snd_wnd = max(self.max_snd_wnd, win)
-        if seq_lt(self.snd_una, ack):
+        if seqnum.lt(self.snd_una, ack):
             self._new_ack(seg, now)
         elif is_dup:
             self._dup_ack(now)
@@ -478,15 +471,15 @@ class TcpEndpoint:
 
     def _new_ack(self, seg: Segment, now: int) -> None:
         ack = seg.ack
-        acked = seq_diff(ack, self.snd_una)
-        drop = min(max(0, seq_diff(ack, self.sndq_seq)), len(self.sndq))
+        acked = seqnum.diff(ack, self.snd_una)
+        drop = min(max(0, seqnum.diff(ack, self.sndq_seq)), len(self.sndq))
         if drop:
             del self.sndq[:drop]
-            self.sndq_seq = (self.sndq_seq + drop) % (1 << 32)
+            self.sndq_seq = seqnum.add(self.sndq_seq, drop)
         self.snd_una = ack
-        if seq_lt(self.snd_nxt, ack):
+        if seqnum.lt(self.snd_nxt, ack):
             self.snd_nxt = ack  # a probe byte (or go-back-N data) that got in
-        if self.timed is not None and seq_lt(self.timed[0], ack):
+        if self.timed is not None and seqnum.lt(self.timed[0], ack):
             self._rtt_sample(now - self.timed[1])
             self.timed = None
         self.retries = 0
@@ -494,7 +487,7 @@ class TcpEndpoint:
         self.rto_at = now + self.rto if self.flight > 0 else None
         mss = self.mss
         if self.recover is not None:
-            if seq_le(self.recover, ack):
+            if seqnum.le(self.recover, ack):
                 self.cwnd = self.ssthresh
                 self.recover = None
             else:  # partial ACK (RFC 6582): retransmit the next hole, deflate
@@ -508,7 +501,7 @@ class TcpEndpoint:
                 self.cwnd_acc -= self.cwnd
                 self.cwnd += mss
         self.dupacks = 0
-        if self.fin_seq is not None and not self.fin_acked and seq_lt(self.fin_seq, ack):
+        if self.fin_seq is not None and not self.fin_acked and seqnum.lt(self.fin_seq, ack):
             self.fin_acked = True
             self._transition(Event.RCV_ACK_OF_FIN)
             if self.state is State.TIME_WAIT:
@@ -526,7 +519,7 @@ class TcpEndpoint:
             self.cwnd = self.ssthresh + 3 * self.mss
 
     def _retransmit_head(self, now: int, labels: tuple[str, ...]) -> None:
-        off = seq_diff(self.snd_una, self.sndq_seq)
+        off = seqnum.diff(self.snd_una, self.sndq_seq)
         data = bytes(self.sndq[off : off + self.mss])
         if not data:
             return
@@ -546,11 +539,11 @@ class TcpEndpoint:
 
     def _accept(self, seq: int, payload: bytes) -> None:
         """Place in-window data in the receive buffer, holding out-of-order pieces."""
-        off = seq_diff(self.rcv_nxt, seq)
+        off = seqnum.diff(self.rcv_nxt, seq)
         if off > 0:
             payload = payload[off:]
             seq = self.rcv_nxt
-        room = seq_diff(self.rcv_adv, seq)
+        room = seqnum.diff(self.rcv_adv, seq)
         if room < len(payload):
             payload = payload[: max(room, 0)]
         if not payload:
@@ -562,7 +555,7 @@ class TcpEndpoint:
             self.ack_now = True  # out of order: duplicate ACK at once
             return
         self.rcvq += payload
-        self.rcv_nxt = (self.rcv_nxt + len(payload)) % (1 << 32)
+        self.rcv_nxt = seqnum.add(self.rcv_nxt, len(payload))
         if self.ooo:
             self._drain_ooo()
             self.ack_now = True
@@ -576,12 +569,12 @@ class TcpEndpoint:
             progress = False
             for start in list(self.ooo):
                 data = self.ooo[start]
-                end = (start + len(data)) % (1 << 32)
-                if seq_le(end, self.rcv_nxt):
+                end = seqnum.add(start, len(data))
+                if seqnum.le(end, self.rcv_nxt):
                     del self.ooo[start]
-                elif seq_le(start, self.rcv_nxt):
+                elif seqnum.le(start, self.rcv_nxt):
                     del self.ooo[start]
-                    tail = data[seq_diff(self.rcv_nxt, start) :]
+                    tail = data[seqnum.diff(self.rcv_nxt, start) :]
                     self.rcvq += tail
                     self.rcv_nxt = end
                     progress = True
@@ -591,8 +584,8 @@ class TcpEndpoint:
             return
         if self.state not in CAN_RECEIVE_DATA:
             return
-        self.rcv_nxt = (self.rcv_nxt + 1) % (1 << 32)
-        self.rcv_adv = seq_max(self.rcv_adv, self.rcv_nxt)
+        self.rcv_nxt = seqnum.add(self.rcv_nxt, 1)
+        self.rcv_adv = seqnum.latest(self.rcv_adv, self.rcv_nxt)
         self.eof = True
         self.ack_now = True
         self._transition(Event.RCV_FIN)
@@ -621,17 +614,17 @@ class TcpEndpoint:
     def _advertise(self) -> int:
         """Move the window's right edge (receiver SWS avoidance) and return the field value."""
         free = min(self.config.rcvbuf - len(self.rcvq), 0xFFFF << self.rcv_wscale)
-        edge = (self.rcv_nxt + free) % (1 << 32)
-        if seq_diff(edge, self.rcv_adv) >= self._sws_threshold():
+        edge = seqnum.add(self.rcv_nxt, free)
+        if seqnum.diff(edge, self.rcv_adv) >= self._sws_threshold():
             self.rcv_adv = edge
         return self.rcv_wnd >> self.rcv_wscale
 
     def _unsent(self) -> int:
-        return seq_diff((self.sndq_seq + len(self.sndq)) % (1 << 32), self.snd_nxt)
+        return seqnum.diff(seqnum.add(self.sndq_seq, len(self.sndq)), self.snd_nxt)
 
     def _send_limit(self) -> int:
-        cwnd_edge = (self.snd_una + self.cwnd) % (1 << 32)
-        return cwnd_edge if seq_lt(cwnd_edge, self.snd_right) else self.snd_right
+        cwnd_edge = seqnum.add(self.snd_una, self.cwnd)
+        return cwnd_edge if seqnum.lt(cwnd_edge, self.snd_right) else self.snd_right
 
     def _push(self, now: int) -> None:
         """Send what the windows, Nagle and SWS avoidance allow, then any pending ACK."""
@@ -647,7 +640,7 @@ class TcpEndpoint:
             unsent = self._unsent()
             if unsent <= 0:
                 break
-            usable = seq_diff(self._send_limit(), self.snd_nxt)
+            usable = seqnum.diff(self._send_limit(), self.snd_nxt)
             n = min(unsent, mss, usable)
             if n <= 0:
                 break
@@ -665,46 +658,46 @@ class TcpEndpoint:
         ):
             seq = self.fin_seq = self.snd_nxt
             labels = self._retrans_labels(seq, 0)
-            self.snd_nxt = (seq + 1) % (1 << 32)
+            self.snd_nxt = seqnum.add(seq, 1)
             self._sent_to(self.snd_nxt)
             self._emit(FIN | ACK, seq, b"", now, labels)
 
     def _send_segment(self, n: int, now: int) -> None:
         seq = self.snd_nxt
-        off = seq_diff(seq, self.sndq_seq)
+        off = seqnum.diff(seq, self.sndq_seq)
         data = bytes(self.sndq[off : off + n])
         last = off + n == len(self.sndq)
         flags = ACK | PSH if last else ACK
         labels = self._retrans_labels(seq, n)
         if not labels and (
-            seq_diff((seq + n) % (1 << 32), self.peer_ack) == self.peer_win and n > 0
+            seqnum.diff(seqnum.add(seq, n), self.peer_ack) == self.peer_win and n > 0
         ):
             labels = ("window_full",)
         if self.timed is None and not labels:
             self.timed = (seq, now)
-        self.snd_nxt = (seq + n) % (1 << 32)
+        self.snd_nxt = seqnum.add(seq, n)
         if last and self.fin_queued and self.state in SENDING_STATES:
             flags |= FIN  # the FIN rides on the last data segment, as Linux does
             self.fin_seq = self.snd_nxt
-            self.snd_nxt = (self.snd_nxt + 1) % (1 << 32)
+            self.snd_nxt = seqnum.add(self.snd_nxt, 1)
         self._sent_to(self.snd_nxt)
         self._emit(flags, seq, data, now, labels)
 
     def _retrans_labels(self, seq: int, n: int) -> tuple[str, ...]:
-        if seq_lt(seq, self.snd_high) and not (n > 1 and seq_diff(self.snd_high, seq) == 1):
+        if seqnum.lt(seq, self.snd_high) and not (n > 1 and seqnum.diff(self.snd_high, seq) == 1):
             return ("retransmission",)
         return ()
 
     def _sent_to(self, end: int) -> None:
-        self.snd_high = seq_max(self.snd_high, end)
-        self.snd_max = seq_max(self.snd_max, end)
+        self.snd_high = seqnum.latest(self.snd_high, end)
+        self.snd_max = seqnum.latest(self.snd_max, end)
 
     def _send_syn(self, now: int, ack: bool = False) -> None:
         flags = SYN | ACK if ack else SYN
         labels = ("retransmission",) if self.snd_high != self.iss else ()
         if not labels:
             self.timed = (self.iss, now)
-        self.snd_nxt = (self.iss + 1) % (1 << 32)
+        self.snd_nxt = seqnum.add(self.iss, 1)
         self._sent_to(self.snd_nxt)
         self._emit(flags, self.iss, b"", now, labels)
         if self.rto_at is None:
@@ -716,7 +709,7 @@ class TcpEndpoint:
         syn = bool(flags & SYN)
         if syn:
             window = min(self.config.rcvbuf, 0xFFFF)
-            self.rcv_adv = seq_max(self.rcv_adv, (self.rcv_nxt + window) % (1 << 32))
+            self.rcv_adv = seqnum.latest(self.rcv_adv, seqnum.add(self.rcv_nxt, window))
             scaled = window
         else:
             window = self._advertise()
@@ -767,12 +760,16 @@ class TcpEndpoint:
         if seg.flags & ACK:
             rst = Segment(self.sport, self.dport, seg.ack, 0, RST, 0)
         else:
-            ack = (seg.seq + seg.seg_len) % (1 << 32)
+            ack = seqnum.add(seg.seq, seg.seg_len)
             rst = Segment(self.sport, self.dport, 0, ack, RST | ACK, 0)
         self.out.append((rst, self._view()))
 
     def _view(self) -> SenderView:
-        return (self.flight, self.cwnd, self.rwnd, len(self.sndq), len(self.rcvq))
+        if self.state in (State.CLOSED, State.LISTEN, State.SYN_SENT):
+            rwnd = UNKNOWN
+        else:  # the peer's SYN told its window, usable once our SYN is acknowledged
+            rwnd = self.snd_wnd if self.state is State.SYN_RECEIVED else self.rwnd
+        return (self.flight, self.cwnd, rwnd, len(self.sndq), len(self.rcvq))
 
     def _arm(self, now: int) -> None:
         """Start or stop the retransmission, persist and delayed-ACK timers."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from headerkit import seqnum
 from headerkit.sim.segment import Datagram, Packet, flag_text
 
 SIDE_NAMES = "ab"
@@ -68,11 +69,11 @@ def describe_packet(pkt: Packet, base: tuple[int, int]) -> str:
             more = "+" if pkt.more_fragments else ""
             return f"udp frag id {pkt.ident} off {pkt.offset}{more} ({len(pkt.payload)}) {shown}"
         return f"udp ({len(pkt.payload)}) {shown}"
-    seq = (pkt.seq - base[0]) % (1 << 32)
+    seq = seqnum.add(pkt.seq, -base[0])
     end = seq + len(pkt.payload)
     parts = [f"{flag_text(pkt.flags)} {seq}:{end}({len(pkt.payload)})"]
     if pkt.flags & 0x10:
-        parts.append(f"ack {(pkt.ack - base[1]) % (1 << 32)}")
+        parts.append(f"ack {seqnum.add(pkt.ack, -base[1])}")
     parts.append(f"win {pkt.window}")
     options = []
     if pkt.mss is not None:
