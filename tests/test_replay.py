@@ -28,7 +28,9 @@ TCP_SCENARIOS = [
 ]
 # Random duplication and reordering on the path cannot be told from one capture point: the
 # replay reproduces its losses but not which ACKs the path duplicated or reordered.
-NOT_INFERABLE = {"lossy:random"}
+# window:switch's reader changes pace twice; the replayed reader, inferred from the windows
+# the capture shows, falls behind those changes, and the loss recovery then differs.
+NOT_INFERABLE = {"lossy:random", "window:switch"}
 
 
 def within(value: float, reference: float, share: float = 0.10) -> bool:
@@ -56,7 +58,8 @@ def test_a_replay_recovers_the_scenarios_settings(name: str, captures: dict[str,
         assert inferred[side].get("nodelay", False) == spec.tcp.nodelay
         assert inferred[side].get("delayed_ack", True) == spec.tcp.delayed_ack
     assert within(inferred["b"]["rcvbuf"], scenario.b.tcp.rcvbuf)
-    if scenario.a.tcp.sndbuf < sum(len(c.data) for c in scenario.a.calls):
+    blocking = sum(len(c.data) for c in scenario.a.calls if not c.nonblocking)
+    if scenario.a.tcp.sndbuf < blocking:
         assert within(inferred["a"]["sndbuf"], scenario.a.tcp.sndbuf)  # it limited the flight
 
 

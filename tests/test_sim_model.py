@@ -287,3 +287,69 @@ def test_segments_arriving_together_are_taken_in_before_the_application_runs() -
 def test_the_summary_counts_in_the_singular_and_the_plural() -> None:
     lines = list(summary(simulate(load_scenario("hello-world:waitall"))))
     assert lines[0] == "a -> b: 10 bytes in 2 send() calls; 10 bytes in 1 recv() result"
+
+
+def _binding_limits(result: Result) -> list[str]:
+    """Which of cwnd and the peer's rwnd bound each new data segment a sent, runs merged."""
+    runs: list[str] = []
+    for entry in result.entries:
+        if entry.kind is Kind.SEND and entry.side == 0 and entry.packet.payload:
+            _, cwnd, rwnd, *_ = entry.view
+            limit = "cwnd" if cwnd < rwnd else "rwnd"
+            if not runs or runs[-1] != limit:
+                runs.append(limit)
+    return runs
+
+
+def test_window_switch_moves_the_limit_from_cwnd_to_rwnd_and_back() -> None:
+    assert _binding_limits(simulate(load_scenario("window"))) == ["cwnd"]
+    switch = simulate(load_scenario("window:switch"))
+    assert _binding_limits(switch) == ["cwnd", "rwnd", "cwnd"]
+    assert b"".join(switch.streams[1].recvs) == b"".join(switch.streams[0].sends)
+
+
+def test_a_non_blocking_send_takes_what_fits_and_the_summary_says_what_was_not() -> None:
+    result = simulate(load_scenario("send:partial"))
+    sndbuf = load_scenario("send:partial").a.tcp.sndbuf
+    assert result.streams[0].short_sends == [(sndbuf, 200_000)]
+    assert [len(s) for s in result.streams[0].sends] == [sndbuf]
+    text = "\n".join(summary(result))
+    assert (
+        f"took {sndbuf} of 200000 bytes: the other {200_000 - sndbuf} bytes were never sent" in text
+    )
+    blocking = simulate(load_scenario("send"))
+    assert [len(s) for s in blocking.streams[0].sends] == [200_000]
+    assert not blocking.streams[0].short_sends
+
+
+def test_sendall_shows_each_send_until_all_is_taken() -> None:
+    result = simulate(load_scenario("send:sendall"))
+    steps = [e.text for e in result.entries if e.text.startswith("sendall: send(")]
+    taken = [int(step.rsplit("= ", 1)[1]) for step in steps]
+    assert len(taken) > 3 and sum(taken) == 200_000
+    assert taken[0] == load_scenario("send").a.tcp.sndbuf  # the first fills the buffer
+    assert b"".join(result.streams[1].recvs) == result.streams[0].sends[0]
+
+
+@pytest.mark.parametrize(
+    ("variant", "client_reads"), [(None, [b"Hello"]), ("no-waitall", [b"Hell"])]
+)
+def test_the_echo_comes_back_whole_only_with_msg_waitall(
+    variant: str | None, client_reads: list[bytes]
+) -> None:
+    result = simulate(load_scenario("echo" if variant is None else f"echo:{variant}"))
+    assert result.streams[1].sends == [b"Hell", b"o"]  # the server echoes each recv(4)
+    assert result.streams[0].recvs[: len(client_reads)] == client_reads
+
+
+def test_the_lecture_exchange_has_its_numbers() -> None:
+    result = simulate(load_scenario("seq-ack"))
+    data = [e.packet for e in result.entries if e.kind is Kind.SEND and e.packet.payload]
+    assert [(p.seq, len(p.payload), p.ack) for p in data] == [(100, 1000, 200)]
+    answer = next(
+        e.packet
+        for e in result.entries
+        if e.kind is Kind.SEND and e.side == 1 and e.packet.ack == 1100
+    )
+    assert (answer.seq, answer.ack, answer.window) == (200, 1100, 8192)
+    assert "> P. 100:1100(1000) ack 200" in "\n".join(timeline(result, absolute=True))

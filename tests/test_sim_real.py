@@ -21,8 +21,12 @@ def _run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes
         for call in calls:
             if call.at is not None:
                 time.sleep(max(0.0, start + call.at - time.monotonic()))
-            if call.op == "send":
+            if call.op in ("send", "sendall"):
                 sock.sendall(call.data)
+            elif call.op == "echo":
+                while data := sock.recv(call.size):
+                    time.sleep(call.seconds)
+                    sock.sendall(data)
             elif call.op == "sleep":
                 time.sleep(call.seconds)
             elif call.op == "recv":
@@ -42,23 +46,24 @@ def _run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes
         sock.close()
 
 
-def real_recvs(scenario_name: str) -> list[bytes]:
-    """Run the scenario's calls over real sockets; what the server's recv() calls returned."""
+def real_recvs(scenario_name: str, side: int = 1) -> list[bytes]:
+    """Run the scenario's calls over real sockets; what one side's recv() calls returned
+    (the server's unless ``side`` is 0)."""
     scenario = load_scenario(scenario_name)
     listener = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(listener.getsockname())
     server, _ = listener.accept()
     listener.close()
-    results: list[bytes] = []
+    results: tuple[list[bytes], list[bytes]] = ([], [])
     threads = [
-        threading.Thread(target=_run_calls, args=(client, scenario.a.calls, [])),
-        threading.Thread(target=_run_calls, args=(server, scenario.b.calls, results)),
+        threading.Thread(target=_run_calls, args=(client, scenario.a.calls, results[0])),
+        threading.Thread(target=_run_calls, args=(server, scenario.b.calls, results[1])),
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=10)
-    return results
+    return results[side]
 
 
 @pytest.mark.parametrize("variant", [None, *variants("hello-world")])
@@ -66,3 +71,10 @@ def test_hello_world_matches_the_kernel(variant: str | None) -> None:
     name = "hello-world" if variant is None else f"hello-world:{variant}"
     simulated = simulate(load_scenario(name)).streams[1].recvs
     assert real_recvs(name) == simulated
+
+
+@pytest.mark.parametrize("variant", [None, *variants("echo")])
+def test_the_echo_client_reads_what_the_kernel_gives_it(variant: str | None) -> None:
+    name = "echo" if variant is None else f"echo:{variant}"
+    simulated = simulate(load_scenario(name)).streams[0].recvs
+    assert real_recvs(name, side=0)[: len(simulated)] == simulated

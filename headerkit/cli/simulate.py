@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--summary", action="store_true", help="print only the summary")
     parser.add_argument(
+        "--absolute",
+        action="store_true",
+        help="raw sequence and acknowledgment numbers, not relative to each side's ISN",
+    )
+    parser.add_argument(
         "--legend", action="store_true", help="explain the timeline's notation (alone or first)"
     )
     parser.add_argument(
@@ -76,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if scenario.description:
         out.write(f"# {scenario.name}: {scenario.description}\n")
     if not args.summary:
-        for line in timeline(result, verbose=args.trace):
+        for line in timeline(result, verbose=args.trace, absolute=args.absolute):
             out.write(line + "\n")
         out.write("\n")
     for line in summary(result):

@@ -20,6 +20,7 @@ from headerkit.sim.tcp import NS, TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpEndpoint
 from headerkit.tcp_states import TcpState as State
+from headerkit.words import counted
 
 ARRIVE, TIMER, APP = 0, 1, 2
 ADDRESSES = ("10.0.0.1", "10.0.0.2")
@@ -39,6 +40,7 @@ class Stream:
 
     sends: list[bytes] = field(default_factory=list)
     recvs: list[bytes] = field(default_factory=list)
+    short_sends: list[tuple[int, int]] = field(default_factory=list)  # (taken, asked)
     truncated: list[int] = field(default_factory=list)  # UDP: whole lengths of cut datagrams
     blocked_in: str = ""  # the call still blocked when the simulation ended
 
@@ -56,7 +58,10 @@ class Result:
 
 
 def _describe(call: Call) -> str:
-    if call.op in ("send", "sendto"):
+    if call.op == "echo":
+        pause = f", wait {call.seconds:g} s" if call.seconds else ""
+        return f"echo loop: recv({call.size}){pause}, send back"
+    if call.op in ("send", "sendall", "sendto"):
         flag = ", MSG_DONTWAIT" if call.nonblocking else ""
         return f"{call.op}({_show(call.data)}{flag})"
     if call.op in ("recv", "recvfrom"):
@@ -94,6 +99,9 @@ class App:
         self.spec = spec
         self.wake_at: int | None = None
         self.sleep_until = 0
+        self.resume_at: int | None = None  # when a call that waits on the clock goes on
+        self.echo: bytes | None = None  # what the echo loop received and sends back
+        self.echoed = 0
 
     def current(self) -> Call | None:
         return self.calls[self.i] if self.i < len(self.calls) else None
@@ -122,7 +130,8 @@ class App:
             except SocketError as exc:
                 outcome = f"-1 {exc.errno}"
             if outcome is None:
-                return None
+                wake, self.resume_at = self.resume_at, None
+                return wake
             self._finish(now, outcome)
         return None
 
@@ -133,6 +142,7 @@ class App:
         self.started = False
         self.done_bytes = 0
         self.gathered.clear()
+        self.echo, self.echoed = None, 0
         if not (call.loop and outcome and not outcome.startswith(("0", "-1"))):
             self.i += 1
 
@@ -171,10 +181,19 @@ class App:
             self.done_bytes += n
             if self.done_bytes < len(call.data) and not call.nonblocking:
                 return None
+            if self.done_bytes < len(call.data):
+                self.stream.short_sends.append((self.done_bytes, len(call.data)))
             if call.nonblocking and self.done_bytes == 0 and call.data:
                 return "-1 EAGAIN"
             self.stream.sends.append(call.data[: self.done_bytes])
             return str(self.done_bytes)
+        if op == "sendall":
+            if not self._send_step(sock, call.data, now, shown=True):
+                return None
+            self.stream.sends.append(call.data)
+            return "None"
+        if op == "echo":
+            return self._echo(sock, call, now)
         if op == "recv":
             want = call.size - len(self.gathered)
             data = sock.recv(want, now)
@@ -193,6 +212,42 @@ class App:
             sock.shutdown(now)
             return "0"
         raise SocketError("EOPNOTSUPP")
+
+    def _send_step(self, sock: TcpEndpoint, data: bytes, now: int, shown: bool) -> bool:
+        """One non-blocking send() of what is left of ``data`` (logged with what it took
+        when ``shown``); True once all of it is taken."""
+        view = memoryview(data)[self.done_bytes :]
+        n = sock.send(view, now) if view else 0
+        if n and shown:
+            self.sim.log(now, self.side, Kind.RETURN, f"sendall: send({_show(bytes(view))}) = {n}")
+        self.done_bytes += n
+        return self.done_bytes == len(data)
+
+    def _echo(self, sock: TcpEndpoint, call: Call, now: int) -> str | None:
+        """The echo server's loop: recv(size), wait, send back what it returned; at EOF the
+        loop ends with how many bytes it echoed."""
+        while True:
+            if self.echo is None:
+                data = sock.recv(call.size, now)
+                if data is None:
+                    return None
+                self.stream.recvs.append(data)
+                if not data:
+                    return f"{counted(self.echoed, 'byte')} echoed, then EOF"
+                got = f"echo: recv({call.size}) = {len(data)} {_show(data)}"
+                self.sim.log(now, self.side, Kind.RETURN, got)
+                self.echo, self.done_bytes = data, 0
+                self.sleep_until = now + int(call.seconds * NS)
+            if now < self.sleep_until:
+                self.resume_at = self.sleep_until
+                return None
+            if not self._send_step(sock, self.echo, now, shown=False):
+                return None
+            shown = f"echo: send({_show(self.echo)}) = {len(self.echo)}"
+            self.sim.log(now, self.side, Kind.RETURN, shown)
+            self.stream.sends.append(self.echo)
+            self.echoed += len(self.echo)
+            self.echo = None
 
     def _attempt_udp(self, sock: UdpEndpoint, call: Call) -> str | None:
         if call.op == "sendto":

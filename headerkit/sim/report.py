@@ -14,18 +14,21 @@ from headerkit.sim.trace import LABEL_TEXT, SIDE_NAMES, Entry, Kind, describe_pa
 from headerkit.words import counted
 
 
-def _bases(result: Result, side: int) -> tuple[int, int]:
-    return result.iss[side], result.iss[1 - side]
+def _bases(result: Result, side: int, absolute: bool) -> tuple[int, int]:
+    return (0, 0) if absolute else (result.iss[side], result.iss[1 - side])
 
 
-def format_entry(entry: Entry, result: Result, verbose: bool = False) -> str | None:
-    """One timeline line, or None if the entry is shown only in verbose mode."""
+def format_entry(
+    entry: Entry, result: Result, verbose: bool = False, absolute: bool = False
+) -> str | None:
+    """One timeline line, or None if the entry is shown only in verbose mode; sequence
+    numbers relative to each side's ISN unless ``absolute``."""
     who = SIDE_NAMES[entry.side]
     stamp = f"{entry.time / 1e9:10.6f} {who}"
     kind = entry.kind
     if kind is Kind.SEND:
         assert entry.packet is not None
-        text = "> " + describe_packet(entry.packet, _bases(result, entry.side))
+        text = "> " + describe_packet(entry.packet, _bases(result, entry.side, absolute))
         text += _labels(entry.packet)
         if entry.text:
             text += f" ({entry.text})"
@@ -34,7 +37,7 @@ def format_entry(entry: Entry, result: Result, verbose: bool = False) -> str | N
         if not verbose:
             return None
         assert entry.packet is not None
-        text = "< " + describe_packet(entry.packet, _bases(result, 1 - entry.side))
+        text = "< " + describe_packet(entry.packet, _bases(result, 1 - entry.side, absolute))
         return f"{stamp} {text}{_arrive_view(entry, result)}"
     if kind is Kind.CALL:
         return f"{stamp} {entry.text} ..." if verbose else None
@@ -83,8 +86,9 @@ def legend() -> Iterator[str]:
     )
     yield "  and a trailing '.' for ACK: 'S.' is SYN+ACK, '.' alone a pure ACK."
     yield "first:last(len): the sequence numbers the data occupies, relative to the sender's"
-    yield "  initial sequence number (ISN, taken as 0): '1:1461(1460)' is 1460 bytes, numbers"
-    yield "  1 to 1460; the next byte is 1461.  SYN and FIN each take one number, no data."
+    yield "  initial sequence number (ISN, taken as 0; --absolute shows raw numbers):"
+    yield "  '1:1461(1460)' is 1460 bytes, numbers 1 to 1460; the next byte is 1461."
+    yield "  SYN and FIN each take one sequence number and carry no data."
     yield "ack N: the next byte the sender expects from its peer (relative to the peer's ISN)."
     yield "win N: the window field the segment carries: the sender's free receive buffer,"
     yield "  shifted right by its window scale once the handshake agreed one (RFC 7323)."
@@ -106,10 +110,10 @@ def legend() -> Iterator[str]:
     yield "  persist (zero-window probe) and TIME-WAIT timers."
 
 
-def timeline(result: Result, verbose: bool = False) -> Iterator[str]:
+def timeline(result: Result, verbose: bool = False, absolute: bool = False) -> Iterator[str]:
     """The timeline, line by line."""
     for entry in result.entries:
-        line = format_entry(entry, result, verbose)
+        line = format_entry(entry, result, verbose, absolute)
         if line is not None:
             yield line
 
@@ -141,6 +145,11 @@ def summary(result: Result) -> Iterator[str]:
             f"{counted(len(sent), send_call + '() call')}; {counted(total_out, 'byte')} in "
             f"{counted(len(got), recv_call + '() result')}"
         )
+        for taken, asked in result.streams[side].short_sends:
+            yield (
+                f"  a non-blocking {send_call}() took {taken} of {asked} bytes: the other "
+                f"{counted(asked - taken, 'byte')} were never sent"
+            )
         width = len(recv_call) + 18
         yield f"  {send_call + '() boundaries:':<{width}}{_boundaries(sent)}"
         yield f"  {recv_call + '() chunks:':<{width}}{_boundaries(got)}"

@@ -29,11 +29,14 @@ A TOML scenario (the built-in ones live in ``headerkit/sim/scenarios/*.toml``)::
     description = "..."
     b.calls = [ ... ]
 
-Calls: ``send`` (``data`` text or ``size`` bytes of a letter pattern; ``nonblocking``),
-``recv`` (``size``; ``waitall``; ``loop`` = until EOF), ``sendto``, ``recvfrom`` (``loop``),
-``sleep`` (``seconds``), ``close``, ``shutdown``.  Any call may say ``at`` (absolute time;
-it starts then or when the previous call returns, whichever is later) and ``repeat`` with
-``interval`` (seconds between the repetitions).
+Calls: ``send`` (``data`` text or ``size`` bytes of a letter pattern; ``nonblocking``:
+MSG_DONTWAIT, may take fewer bytes than asked), ``sendall`` (Python's loop: non-blocking
+send() calls, each showing what it took, waiting for room between them), ``recv``
+(``size``; ``waitall``; ``loop`` = until EOF), ``echo`` (an echo server's loop: recv(size),
+wait ``seconds``, send back what it returned, until EOF), ``sendto``, ``recvfrom``
+(``loop``), ``sleep`` (``seconds``), ``close``, ``shutdown``.  Any call may say ``at``
+(absolute time; it starts then or when the previous call returns, whichever is later) and
+``repeat`` with ``interval`` (seconds between the repetitions).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from headerkit.sim.network import LinkConfig, Rule
 from headerkit.sim.tcp import TcpConfig
 from headerkit.sim.udp import UdpConfig
 
-OPS = ("send", "recv", "sendto", "recvfrom", "sleep", "close", "shutdown")
+OPS = ("send", "sendall", "recv", "echo", "sendto", "recvfrom", "sleep", "close", "shutdown")
 _LETTERS = b"abcdefghijklmnopqrstuvwxyz"
 
 
@@ -374,7 +377,7 @@ def _calls(items: list[dict[str, Any]], side: str) -> tuple[Call, ...]:
                 calls.append(Call("sleep", seconds=interval))
             if text is not None:
                 data = str(text).encode()
-            elif op in ("send", "sendto"):
+            elif op in ("send", "sendall", "sendto"):
                 data = pattern(int(item.get("size", 0)), offset)
             else:
                 data = b""
