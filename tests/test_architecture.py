@@ -72,7 +72,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 # layers only (the README's architecture section lists them in this order).
 LAYERS = [
     {"errors", "words"},
-    {"schemas", "seqnum", "framing", "tcp_states"},
+    {"schemas", "seqnum", "framing", "tcp_states", "ports"},
     {"packet"},
     {"captures"},
     {"interop", "flows"},

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -55,7 +58,7 @@ def test_summary_has_one_line_per_packet_with_flags_and_marks(
     lines = out.splitlines()
     assert status == 0 and len(lines) == 5
     assert (
-        "10.0.0.1:40000 → 10.0.0.2:80 TCP [SYN]" in lines[0]
+        "10.0.0.1:40000 → 10.0.0.2:80 (HTTP) TCP [SYN]" in lines[0]
         and "<mss 1460,nop,wscale 7>" in lines[0]
     )
     assert "[SYN, ACK]" in lines[1] and "0.001000" in lines[1]
@@ -178,3 +181,35 @@ def test_parquet_of_a_whole_capture_equals_the_selected_path(
     cut.write_bytes(capture.read_bytes()[:-7])
     status, _, err = run(capsys, "--format", "parquet", "-o", str(whole), str(cut))
     assert status == 0 and "warning: pcap" in err and len(pd.read_parquet(whole)) == 4
+
+
+SLOW_READER = Path(__file__).parent.parent / "pcaps" / "tcp-hello-world-slow-reader.pcap"
+_SEQ = re.compile(r" seq=(\d+) ack=(\d+) ")
+
+
+@pytest.mark.parametrize(
+    ("flag", "fields"), [((), "tcp.seq tcp.ack"), (("--absolute",), "tcp.seq_raw tcp.ack_raw")]
+)
+def test_the_summary_numbers_are_tsharks(
+    flag: tuple[str, ...], fields: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Relative to each direction's first by default, as tshark shows them; raw with
+    --absolute."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark not found (CI installs it)")
+    _, out, _ = run(capsys, *flag, str(SLOW_READER))
+    mine = [m.groups() for m in map(_SEQ.search, out.splitlines()) if m]
+    command = ["tshark", "-r", str(SLOW_READER), "-T", "fields"]
+    for field in fields.split():
+        command += ["-e", field]
+    theirs = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert len(mine) > 10
+    assert mine == [tuple(line.split("\t")) for line in theirs.splitlines()]
+
+
+def test_ports_are_named_and_placed_in_their_range(
+    capture: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "-V", "--count", "1", str(capture))
+    assert "srcport: 40000 (registered; in Linux's ephemeral range)" in out
+    assert "dstport: 80 (HTTP, well-known)" in out

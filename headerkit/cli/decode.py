@@ -122,6 +122,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="add tshark's per-flow fields to jsonl/csv: tcp.stream, udp.stream, relative "
         "tcp.seq/tcp.ack, tcp.window_size, tcp.window_size_scalefactor, tcp.analysis.*",
     )
+    p.add_argument(
+        "--absolute",
+        action="store_true",
+        help="raw TCP sequence and acknowledgment numbers in the summary (default: relative "
+        "to each direction's first, as tshark shows them)",
+    )
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.add_argument(
         "--max-flows",
@@ -144,7 +150,7 @@ def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[An
     left = args.count
     pairs = (
         annotate(packets, max_flows=args.max_flows)
-        if args.flows
+        if args.flows or _relative_summary(args)
         else ((pkt, {}) for pkt in packets)
     )
     for pkt, extra in pairs:
@@ -165,6 +171,11 @@ def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[An
         if left is not None:
             left -= 1
         yield pkt, extra
+
+
+def _relative_summary(args: argparse.Namespace) -> bool:
+    """Whether summary lines show relative sequence numbers (which need flow tracking)."""
+    return args.format == "summary" and not args.verbose and not args.absolute
 
 
 def _norm(addr: str | None) -> str | None:
@@ -224,10 +235,14 @@ def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) 
             writer.writerow({k: _cell(v) for k, v in (record(pkt) | extra).items()})
     else:
         t0: int | None = None
-        for pkt, _ in packets:
+        for pkt, extra in packets:
             if t0 is None:
                 t0 = pkt.timestamp_ns
-            out.write((field_tree(pkt) + "\n\n") if args.verbose else summary_line(pkt, t0) + "\n")
+            if args.verbose:
+                out.write(field_tree(pkt) + "\n\n")
+                continue
+            relative = (extra["tcp.seq"], extra["tcp.ack"]) if "tcp.seq" in extra else None
+            out.write(summary_line(pkt, t0, relative) + "\n")
 
 
 def _selects(args: argparse.Namespace) -> bool:

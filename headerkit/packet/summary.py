@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from headerkit import ports
 from headerkit.packet.decode import OFFLOAD, Packet
 from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import tcp as t
@@ -48,11 +49,15 @@ def _endpoint(addr: str | None, port: int | None, v6: bool) -> str:
     a = addr or "?"
     if port is None:
         return a
-    return f"[{a}]:{port}" if v6 else f"{a}:{port}"
+    service = f" ({ports.SERVICES[port]})" if port in ports.SERVICES else ""
+    return f"[{a}]:{port}{service}" if v6 else f"{a}:{port}{service}"
 
 
-def summary_line(pkt: Packet, t0_ns: int | None = None) -> str:
-    """One line per packet, in the spirit of tshark's summary."""
+def summary_line(
+    pkt: Packet, t0_ns: int | None = None, relative: tuple[int, int] | None = None
+) -> str:
+    """One line per packet, in the spirit of tshark's summary; ``relative`` gives the
+    sequence and acknowledgment numbers to show instead of the raw ones."""
     num = f"{pkt.number:>6}" if pkt.number is not None else "     -"
     when = ""
     if pkt.timestamp_ns is not None:
@@ -70,7 +75,8 @@ def summary_line(pkt: Packet, t0_ns: int | None = None) -> str:
     if isinstance(seg, TCP):
         parts.append(f"TCP {flags_text(seg)}")
         if seg.seq is not None:
-            parts.append(f"seq={seg.seq} ack={seg.ack} win={seg.window}")
+            seq, ack = relative if relative is not None else (seg.seq, seg.ack)
+            parts.append(f"seq={seq} ack={ack} win={seg.window}")
         if seg.payload_length is not None:
             parts.append(f"len={seg.payload_length}")
         if seg.options:
@@ -165,6 +171,8 @@ def _meaning(layer: Layer, name: str, value: Any) -> str:
         return value.hex()
     if name == "checksum" and isinstance(layer, TCP | UDP | IPv4):
         return f"0x{value:04x} [{layer.checksum_status.name.lower()}]"
+    if name in ("srcport", "dstport") and isinstance(value, int):
+        return ports.describe(value)
     if isinstance(layer, TCP):
         if name == "flags":
             return f"0x{value:03x} {flags_text(layer)}"
