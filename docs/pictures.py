@@ -14,6 +14,7 @@ from headerkit.plots import (
     header_anatomy,
     simulation_boundaries,
     simulation_time_sequence,
+    state_diagram,
 )
 from headerkit.sim import load_scenario, simulate
 
@@ -36,6 +37,9 @@ def main() -> None:
     )
     save(flow_control(simulate(load_scenario("zero-window"))), "flow-control.png")
     save(simulation_time_sequence(simulate(load_scenario("lossy"))), "time-sequence.png")
+    close = simulate(load_scenario("close:simultaneous"))
+    paths = {"a (connects)": close.paths[0], "b (listens)": close.paths[1]}
+    save(state_diagram(paths, title="TCP states: a simultaneous close"), "states.png")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,14 @@ endpoint only looks transitions up and refuses the ones that are not there):
   the FIN: FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT).
 * The ACK of our FIN moves FIN-WAIT-1 to FIN-WAIT-2, CLOSING to TIME-WAIT, LAST-ACK to CLOSED.
 * TIME-WAIT lasts 2*MSL, then CLOSED.
-* A valid RST, an abort (close() with unread data) or giving up on retransmissions closes
-  every synchronized state at once.
+* A valid RST, an abort (close() with unread data, which sends a RST from a synchronized
+  state) or giving up on retransmissions closes every state at once.
 """
 
 from __future__ import annotations
 
 from enum import Enum, StrEnum
+from typing import NamedTuple
 
 from headerkit.errors import TransitionError
 
@@ -56,66 +57,62 @@ class Event(Enum):
     TIMEOUT = "timeout"
 
 
-S, E = TcpState, Event
+class Rule(NamedTuple):
+    """Where an event leads, and the segment the endpoint sends on the way ("" for none),
+    as RFC 9293's Figure 5 labels its arrows ("rcv SYN / snd SYN,ACK")."""
 
-TRANSITIONS: dict[TcpState, dict[Event, TcpState]] = {
-    S.CLOSED: {E.CONNECT: S.SYN_SENT, E.LISTEN: S.LISTEN},
-    S.LISTEN: {E.RCV_SYN: S.SYN_RECEIVED, E.CLOSE: S.CLOSED, E.ABORT: S.CLOSED},
+    to: TcpState
+    send: str = ""
+
+
+class Step(NamedTuple):
+    """One transition an endpoint took; ``event`` is None where it was assumed (a capture
+    that began after the handshake)."""
+
+    before: TcpState
+    event: Event | None
+    after: TcpState
+
+
+S, E = TcpState, Event
+_LOST = {E.ABORT: Rule(S.CLOSED), E.RCV_RST: Rule(S.CLOSED), E.TIMEOUT: Rule(S.CLOSED)}
+_RESET = {**_LOST, E.ABORT: Rule(S.CLOSED, "RST")}  # a synchronized side aborts with a RST
+
+TRANSITIONS: dict[TcpState, dict[Event, Rule]] = {
+    S.CLOSED: {E.CONNECT: Rule(S.SYN_SENT, "SYN"), E.LISTEN: Rule(S.LISTEN)},
+    S.LISTEN: {
+        E.RCV_SYN: Rule(S.SYN_RECEIVED, "SYN,ACK"),
+        E.CLOSE: Rule(S.CLOSED),
+        E.ABORT: Rule(S.CLOSED),
+    },
     S.SYN_SENT: {
-        E.RCV_SYN_ACK: S.ESTABLISHED,
-        E.RCV_SYN: S.SYN_RECEIVED,
-        E.CLOSE: S.CLOSED,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
+        E.RCV_SYN_ACK: Rule(S.ESTABLISHED, "ACK"),
+        E.RCV_SYN: Rule(S.SYN_RECEIVED, "SYN,ACK"),
+        E.CLOSE: Rule(S.CLOSED),
+        **_LOST,
     },
     S.SYN_RECEIVED: {
-        E.RCV_ACK_OF_SYN: S.ESTABLISHED,
-        E.CLOSE: S.FIN_WAIT_1,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
+        E.RCV_ACK_OF_SYN: Rule(S.ESTABLISHED),
+        E.CLOSE: Rule(S.FIN_WAIT_1, "FIN"),
+        **_RESET,
     },
     S.ESTABLISHED: {
-        E.CLOSE: S.FIN_WAIT_1,
-        E.RCV_FIN: S.CLOSE_WAIT,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
+        E.CLOSE: Rule(S.FIN_WAIT_1, "FIN"),
+        E.RCV_FIN: Rule(S.CLOSE_WAIT, "ACK"),
+        **_RESET,
     },
     S.FIN_WAIT_1: {
-        E.RCV_ACK_OF_FIN: S.FIN_WAIT_2,
-        E.RCV_FIN: S.CLOSING,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
+        E.RCV_ACK_OF_FIN: Rule(S.FIN_WAIT_2),
+        E.RCV_FIN: Rule(S.CLOSING, "ACK"),
+        **_RESET,
     },
-    S.FIN_WAIT_2: {
-        E.RCV_FIN: S.TIME_WAIT,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
-    },
-    S.CLOSE_WAIT: {
-        E.CLOSE: S.LAST_ACK,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
-    },
-    S.CLOSING: {
-        E.RCV_ACK_OF_FIN: S.TIME_WAIT,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
-    },
-    S.LAST_ACK: {
-        E.RCV_ACK_OF_FIN: S.CLOSED,
-        E.ABORT: S.CLOSED,
-        E.RCV_RST: S.CLOSED,
-        E.TIMEOUT: S.CLOSED,
-    },
-    S.TIME_WAIT: {E.TIMEOUT: S.CLOSED, E.RCV_RST: S.CLOSED, E.ABORT: S.CLOSED},
+    S.FIN_WAIT_2: {E.RCV_FIN: Rule(S.TIME_WAIT, "ACK"), **_RESET},
+    S.CLOSE_WAIT: {E.CLOSE: Rule(S.LAST_ACK, "FIN"), **_RESET},
+    S.CLOSING: {E.RCV_ACK_OF_FIN: Rule(S.TIME_WAIT), **_RESET},
+    S.LAST_ACK: {E.RCV_ACK_OF_FIN: Rule(S.CLOSED), **_RESET},
+    S.TIME_WAIT: {E.TIMEOUT: Rule(S.CLOSED), E.RCV_RST: Rule(S.CLOSED), E.ABORT: Rule(S.CLOSED)},
 }
+"""Every transition: state, then event, then where it leads (and what is sent)."""
 
 SYNCHRONIZED = frozenset(
     {
@@ -137,6 +134,6 @@ CAN_RECEIVE_DATA = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 def next_state(state: TcpState, event: Event) -> TcpState:
     """The state ``event`` leads to from ``state``; TransitionError if the table has no rule."""
     try:
-        return TRANSITIONS[state][event]
+        return TRANSITIONS[state][event].to
     except KeyError:
         raise TransitionError(f"{event.value} is not allowed in {state.value}") from None

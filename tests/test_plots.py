@@ -141,3 +141,53 @@ def test_plot_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plot", str(capture), "--frame", "1", "-o", str(out)]) == 0
     assert main(["plot", str(capture), "--frame", "99", "-o", str(out)]) == 1
     assert "no frame 99" in capsys.readouterr().err
+
+
+def test_the_state_diagram_draws_one_arrow_per_rule_of_the_table() -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    from headerkit.plots.states import arrow_label, drawn_rules, state_diagram
+    from headerkit.tcp_states import TRANSITIONS, Event, TcpState
+
+    ax = state_diagram()
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    rules = drawn_rules()
+    assert len(arrows) == len(rules)
+    texts = [t.get_text() for t in ax.texts]
+    for name in TcpState:
+        assert texts.count(name.value) == (2 if name is TcpState.CLOSED else 1)
+    for _, event, _, send in rules:
+        assert arrow_label(event, send) in texts
+    # the table's own words: the handshake's arrows say what they send
+    assert "rcv SYN\n/ snd SYN,ACK" in texts and "connect\n/ snd SYN" in texts
+    # every rule that is not an abort, a RST or a give-up is drawn
+    kept = {(s, e) for s, e, _, _ in rules}
+    for state, events in TRANSITIONS.items():
+        for event in set(events) - {Event.ABORT, Event.RCV_RST, Event.TIMEOUT}:
+            assert (state, event) in kept
+    save(ax, "states.png")
+
+
+def test_the_state_diagram_marks_each_sides_path() -> None:
+    from matplotlib.patches import FancyArrowPatch
+
+    from headerkit.plots.states import drawn_rules, state_diagram
+
+    result = simulate(load_scenario("close:simultaneous"))
+    ax = state_diagram({"a": result.paths[0], "b": result.paths[1]})
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == len(drawn_rules()) + len(result.paths[0]) + len(result.paths[1])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("FIN-WAIT-1 → CLOSING → TIME-WAIT" in line for line in legend)
+    assert len(legend) == 2
+    save(ax, "states-simultaneous-close.png")
+
+
+def test_plot_states_from_a_capture_and_from_a_scenario(tmp_path: Path) -> None:
+    pcap = tmp_path / "close.pcap"
+    assert main(["simulate", "close:simultaneous", "--summary", "--pcap", str(pcap)]) == 0
+    for highlight in (str(pcap), "close:reset"):
+        out = tmp_path / "states.png"
+        assert main(["plot", "states", "--highlight", highlight, "-o", str(out)]) == 0
+        assert out.stat().st_size > 20_000
+    assert main(["plot", "states", "--highlight", str(pcap), "--stream", "5", "-o", "x.png"]) == 1

@@ -1,23 +1,36 @@
-"""``headerkit plot FILE``: a stream's time-sequence graph, or one packet's header anatomy."""
+"""``headerkit plot FILE``: a stream's time-sequence graph, or one packet's header anatomy;
+``headerkit plot states``: the RFC 9293 state diagram, a connection's paths marked on it."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
-from headerkit.errors import DecodeError
+from headerkit.errors import DecodeError, ScenarioError
+from headerkit.flows import FlowTable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "plot",
-        help="draw a time-sequence graph (or a header's anatomy) to PNG",
+        help="draw a time-sequence graph, a header's anatomy or the state diagram to PNG",
         description="Draw the time-sequence graph of a TCP stream, or with --frame the "
-        "TCP/UDP header of one packet as the RFC's 32-bit rows.",
+        "TCP/UDP header of one packet as the RFC's 32-bit rows. 'headerkit plot states' "
+        "draws the RFC 9293 state diagram from headerkit's transition table; --highlight "
+        "marks the path each side of a connection took (a capture with --stream N, or a "
+        "built-in scenario or TOML file).",
     )
-    p.add_argument("file", help="a pcap or pcapng file")
+    p.add_argument("file", help="a pcap or pcapng file, or 'states'")
+    p.add_argument(
+        "--highlight",
+        metavar="FILE_OR_SCENARIO",
+        help="with 'states': mark the path each side took in this capture's --stream, or "
+        "in this scenario",
+    )
     p.add_argument("--stream", type=types.count, default=0, help="TCP stream index (tcp.stream)")
     p.add_argument(
         "--direction",
@@ -37,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from headerkit.plots import header_anatomy, time_sequence
 
     try:
+        if args.file == "states" and not os.path.exists(args.file):
+            ax = _state_diagram(args.highlight, args.stream)
+            ax.figure.savefig(args.output, dpi=100, bbox_inches="tight")
+            print(f"wrote {args.output}")
+            return 0
         packets = list(decode_capture(args.file))
         if args.frame is not None:
             pkt = next((p for p in packets if p.number == args.frame), None)
@@ -45,9 +63,32 @@ def run(args: argparse.Namespace) -> int:
             ax = header_anatomy(pkt, "tcp" if pkt.tcp is not None else "udp")
         else:
             ax = time_sequence(packets, args.stream, args.direction)
-    except (DecodeError, OSError, ValueError) as err:
+    except (DecodeError, ScenarioError, OSError, ValueError) as err:
         print(f"headerkit plot: {err}", file=sys.stderr)
         return 1
     ax.figure.savefig(args.output, dpi=100, bbox_inches="tight")
     print(f"wrote {args.output}")
     return 0
+
+
+def _state_diagram(highlight: str | None, stream: int) -> Any:
+    """The state diagram, with the paths of a capture's stream or a scenario's sides."""
+    from headerkit.plots.states import state_diagram
+
+    if highlight is None:
+        return state_diagram()
+    if highlight.endswith(".toml") or not os.path.exists(highlight):
+        from headerkit.sim import load_scenario, simulate
+
+        result = simulate(load_scenario(highlight))
+        paths = {"a (connects)": result.paths[0], "b (listens)": result.paths[1]}
+        return state_diagram(paths, title=f"TCP states in the scenario {highlight}")
+    table = FlowTable()
+    for pkt in decode_capture(highlight):
+        table.add(pkt)
+    flow = next((f for f in table.tcp if f.index == stream), None)
+    if flow is None or flow.connection is None:
+        raise ValueError(f"{highlight} has no TCP stream {stream}")
+    conn = flow.connection
+    paths = {f"A {flow.a}": conn.path(0), f"B {flow.b}": conn.path(1)}
+    return state_diagram(paths, title=f"TCP states in stream {stream} of {highlight}")

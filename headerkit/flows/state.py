@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from headerkit import seqnum
 from headerkit.flows.analysis import Analysis
 from headerkit.schemas import tcp as t
-from headerkit.tcp_states import TRANSITIONS, Event, TcpState
+from headerkit.tcp_states import TRANSITIONS, Event, Step, TcpState
 
 
 class _Zeek(enum.Enum):
@@ -90,22 +90,13 @@ class Side:
     def take(self, event: Event | None, to: TcpState | None = None) -> None:
         """Move along the transition table's ``event`` (ignored where the table has no
         rule: a capture shows what it shows), or to ``to`` when assumed without an event."""
-        target = TRANSITIONS[self.tcp].get(event) if event is not None else to
+        rule = TRANSITIONS[self.tcp].get(event) if event is not None else None
+        target = rule.to if rule is not None else to if event is None else None
         if target is None:
             return
         if len(self.path) < _MAX_PATH:
             self.path.append(Step(self.tcp, event, target))
         self.tcp = target
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One transition a side took: ``event`` is None where it was assumed (the capture began
-    after the handshake)."""
-
-    before: TcpState
-    event: Event | None
-    after: TcpState
 
 
 class Connection:

@@ -19,6 +19,7 @@ from headerkit.sim.segment import Datagram, Packet, Segment
 from headerkit.sim.tcp import NS, TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpEndpoint
+from headerkit.tcp_states import Step
 from headerkit.tcp_states import TcpState as State
 from headerkit.words import counted
 
@@ -55,6 +56,7 @@ class Result:
     states: tuple[str, str]
     end: int
     iss: tuple[int, int] = (0, 0)
+    paths: tuple[list[Step], list[Step]] = ([], [])  # each TCP side's transitions
 
 
 def _describe(call: Call) -> str:
@@ -409,7 +411,14 @@ class Simulation:
             (states[0], states[1]),
             self.now,
             self._iss(),
+            self._paths(),
         )
+
+    def _paths(self) -> tuple[list[Step], list[Step]]:
+        a, b = self.socks
+        if isinstance(a, TcpEndpoint) and isinstance(b, TcpEndpoint):
+            return a.path, b.path
+        return [], []
 
     def _iss(self) -> tuple[int, int]:
         a, b = self.socks

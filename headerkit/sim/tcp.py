@@ -27,6 +27,7 @@ from headerkit.tcp_states import (
     CAN_RECEIVE_DATA,
     SYNCHRONIZED,
     Event,
+    Step,
     next_state,
 )
 from headerkit.tcp_states import TcpState as State
@@ -89,6 +90,7 @@ class TcpEndpoint:
         self.state = State.CLOSED
         self.out: list[tuple[Segment, SenderView]] = []
         self.notes: list[tuple[str, str]] = []
+        self.path: list[Step] = []  # the transitions taken, in order
         self.error: str | None = None
         # send sequence space
         self.iss = iss
@@ -795,6 +797,7 @@ class TcpEndpoint:
         old = self.state
         self.state = next_state(old, event)
         if self.state is not old:
+            self.path.append(Step(old, event, self.state))
             self.notes.append(("state", f"{old.value} -> {self.state.value} ({event.value})"))
         if self.state is State.CLOSED:
             self.rto_at = self.persist_at = self.delack_at = self.timewait_at = None
