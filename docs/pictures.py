@@ -16,6 +16,7 @@ from headerkit.plots import (
     simulation_time_sequence,
     state_diagram,
 )
+from headerkit.plots.ladder import draw_ladder, simulation_ladder
 from headerkit.sim import load_scenario, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +41,7 @@ def main() -> None:
     close = simulate(load_scenario("close:simultaneous"))
     paths = {"a (connects)": close.paths[0], "b (listens)": close.paths[1]}
     save(state_diagram(paths, title="TCP states: a simultaneous close"), "states.png")
+    save(draw_ladder(simulation_ladder(simulate(load_scenario("close")))), "ladder.png")
 
 
 if __name__ == "__main__":

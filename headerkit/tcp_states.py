@@ -73,6 +73,10 @@ class Step(NamedTuple):
     event: Event | None
     after: TcpState
 
+    def __str__(self) -> str:
+        why = self.event.value if self.event is not None else "assumed"
+        return f"{self.before.value} -> {self.after.value} ({why})"
+
 
 S, E = TcpState, Event
 _LOST = {E.ABORT: Rule(S.CLOSED), E.RCV_RST: Rule(S.CLOSED), E.TIMEOUT: Rule(S.CLOSED)}

@@ -191,3 +191,56 @@ def test_plot_states_from_a_capture_and_from_a_scenario(tmp_path: Path) -> None:
         assert main(["plot", "states", "--highlight", highlight, "-o", str(out)]) == 0
         assert out.stat().st_size > 20_000
     assert main(["plot", "states", "--highlight", str(pcap), "--stream", "5", "-o", "x.png"]) == 1
+
+
+def test_a_simulations_ladder_has_an_arrow_per_segment_and_lost_ones_end_mid_way() -> None:
+    from headerkit.plots.ladder import draw_ladder, ladder_text, simulation_ladder
+
+    result = simulate(load_scenario("lossy:timeout"))
+    sends = [e for e in result.entries if e.kind is Kind.SEND]
+    ladder = simulation_ladder(result)
+    assert len(ladder.rungs) == len(sends)
+    lost = [r for r in ladder.rungs if r.arrived is None]
+    assert len(lost) == sum(e.text in ("lost", "dropped") for e in sends) == 1
+    assert all(r.arrived is None or r.arrived > r.sent for r in ladder.rungs)
+    assert any("[retransmission]" in r.label for r in ladder.rungs)
+    notes = [n.text for n in ladder.notes]
+    assert "CLOSED -> SYN-SENT (connect)" in notes and "close() = 0" in notes
+    ax = draw_ladder(ladder)
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == len(sends)
+    assert sum(1 for t in ax.texts if t.get_text().endswith("(lost)")) == 1
+    save(ax, "ladder-lossy-timeout.png")
+    text = list(ladder_text(ladder))
+    assert sum("─▶" in line for line in text) == sum(e.side == 0 for e in sends) - 1
+    assert sum("◀─" in line for line in text) == sum(e.side == 1 for e in sends)
+    assert sum("✕" in line and "(lost)" in line for line in text) == 1
+
+
+def test_a_captures_ladder_keeps_every_answer_after_what_it_answers() -> None:
+    from headerkit.captures.decoded import decode_capture
+    from headerkit.plots.ladder import capture_ladder
+
+    path = ROOT / "pcaps" / "tcp-hello-world-slow-reader.pcap"
+    ladder = capture_ladder(decode_capture(path), 0)
+    assert len(ladder.rungs) == sum(1 for p in decode_capture(path) if p.tcp is not None)
+    assert all(r.arrived is not None and r.arrived >= r.sent for r in ladder.rungs)
+    # each side's first answer leaves after the segment it answers arrived
+    syn, synack, ack = ladder.rungs[:3]
+    assert syn.arrived is not None and synack.sent >= syn.arrived
+    assert synack.arrived is not None and ack.sent >= synack.arrived
+    states = [n.text for n in ladder.notes]
+    assert states[0] == "CLOSED -> SYN-SENT (connect)"
+    assert "LAST-ACK -> CLOSED (ACK of FIN)" in states
+
+
+def test_ladder_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "hello-world", "--summary", "--ladder", "-"]) == 0
+    out = capsys.readouterr().out
+    assert "─▶" in out and "◀─" in out and "recv(4) = 4 'Hell'" in out
+    png = tmp_path / "ladder.png"
+    pcap = ROOT / "pcaps" / "tcp-hello-world-slow-reader.pcap"
+    assert main(["plot", str(pcap), "--ladder", "-o", str(png)]) == 0
+    assert png.stat().st_size > 20_000
+    assert main(["plot", str(pcap), "--ladder", "--stream", "4", "-o", "-"]) == 1
+    assert "no TCP stream 4" in capsys.readouterr().err

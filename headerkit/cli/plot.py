@@ -10,7 +10,7 @@ from typing import Any
 
 from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
-from headerkit.errors import DecodeError, ScenarioError
+from headerkit.errors import DecodeError, ReplayError, ScenarioError
 from headerkit.flows import FlowTable
 
 
@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="0: from the stream's first sender, 1: towards it (default: the busier one)",
     )
     p.add_argument("--frame", type=types.positive, help="draw this packet's header instead")
+    p.add_argument(
+        "--ladder",
+        action="store_true",
+        help="draw the stream's ladder (sequence) diagram instead; with -o - print it as text",
+    )
     p.add_argument("-o", "--output", required=True, help="the PNG to write")
     p.set_defaults(run=run)
 
@@ -55,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             ax.figure.savefig(args.output, dpi=100, bbox_inches="tight")
             print(f"wrote {args.output}")
             return 0
+        if args.ladder:
+            return _ladder(args.file, args.stream, args.output)
         packets = list(decode_capture(args.file))
         if args.frame is not None:
             pkt = next((p for p in packets if p.number == args.frame), None)
@@ -63,11 +70,25 @@ def run(args: argparse.Namespace) -> int:
             ax = header_anatomy(pkt, "tcp" if pkt.tcp is not None else "udp")
         else:
             ax = time_sequence(packets, args.stream, args.direction)
-    except (DecodeError, ScenarioError, OSError, ValueError) as err:
+    except (DecodeError, ReplayError, ScenarioError, OSError, ValueError) as err:
         print(f"headerkit plot: {err}", file=sys.stderr)
         return 1
     ax.figure.savefig(args.output, dpi=100, bbox_inches="tight")
     print(f"wrote {args.output}")
+    return 0
+
+
+def _ladder(path: str, stream: int, output: str) -> int:
+    from headerkit.plots.ladder import capture_ladder, draw_ladder, ladder_text
+
+    ladder = capture_ladder(decode_capture(path), stream)
+    if output == "-":
+        for line in ladder_text(ladder):
+            print(line.rstrip())
+        return 0
+    ax = draw_ladder(ladder)
+    ax.figure.savefig(output, dpi=100, bbox_inches="tight")
+    print(f"wrote {output}")
     return 0
 
 

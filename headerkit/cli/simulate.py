@@ -50,6 +50,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="draw flow control (TCP: buffer, rwnd, cwnd, in flight) and the send()/recv() "
         "boundaries of the a -> b direction to PNG",
     )
+    parser.add_argument(
+        "--ladder",
+        metavar="PNG",
+        help="draw the ladder (sequence) diagram to PNG: a slanted arrow per segment, the "
+        "states and socket calls beside each timeline; '-' prints it as text",
+    )
     parser.set_defaults(run=run)
 
 
@@ -96,7 +102,29 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(result, args.plot)
         print(f"wrote {args.plot}")
+    if args.ladder:
+        _ladder(result, args.ladder)
     return 0
+
+
+def _ladder(result: Result, path: str) -> None:
+    from headerkit.plots.ladder import draw_ladder, ladder_text, simulation_ladder
+
+    ladder = simulation_ladder(result)
+    if path == "-":
+        print()
+        for line in ladder_text(ladder):
+            print(line.rstrip())
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = draw_ladder(ladder)
+    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(ax.figure)
+    print(f"wrote {path}")
 
 
 def _framed(result: Result, spec: str) -> str:

@@ -797,7 +797,8 @@ class TcpEndpoint:
         old = self.state
         self.state = next_state(old, event)
         if self.state is not old:
-            self.path.append(Step(old, event, self.state))
-            self.notes.append(("state", f"{old.value} -> {self.state.value} ({event.value})"))
+            step = Step(old, event, self.state)
+            self.path.append(step)
+            self.notes.append(("state", str(step)))
         if self.state is State.CLOSED:
             self.rto_at = self.persist_at = self.delack_at = self.timewait_at = None
