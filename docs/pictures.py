@@ -17,6 +17,7 @@ from headerkit.plots import (
     state_diagram,
 )
 from headerkit.plots.ladder import draw_ladder, simulation_ladder
+from headerkit.plots.simulation import socket_buffers, usable_window
 from headerkit.sim import load_scenario, simulate
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +43,8 @@ def main() -> None:
     paths = {"a (connects)": close.paths[0], "b (listens)": close.paths[1]}
     save(state_diagram(paths, title="TCP states: a simultaneous close"), "states.png")
     save(draw_ladder(simulation_ladder(simulate(load_scenario("close")))), "ladder.png")
+    save(usable_window(simulate(load_scenario("window:switch"))), "usable-window.png")
+    save(socket_buffers(simulate(load_scenario("send:sendall")), 0), "socket-buffers.png")
 
 
 if __name__ == "__main__":

@@ -244,3 +244,47 @@ def test_ladder_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert png.stat().st_size > 20_000
     assert main(["plot", str(pcap), "--ladder", "--stream", "4", "-o", "-"]) == 1
     assert "no TCP stream 4" in capsys.readouterr().err
+
+
+def test_socket_buffers_follow_the_bytes_from_application_to_application() -> None:
+    from headerkit.plots.simulation import socket_buffers
+
+    result = simulate(load_scenario("send:sendall"))
+    a = [b for b in result.buffers if b.side == 0]
+    # sendall() hands over the 200 000 bytes bit by bit: what waits in the application
+    # only shrinks, and the send buffer never holds more than its size
+    waiting = [b.app for b in a if b.app]
+    assert waiting[0] == 200_000 - load_scenario("send:sendall").a.tcp.sndbuf
+    assert waiting == sorted(waiting, reverse=True)
+    assert max(b.unsent + b.in_flight for b in a) <= load_scenario("send").a.tcp.sndbuf
+    # every byte b's recv() calls copied out is accounted for
+    assert sum(b.copied for b in result.buffers if b.side == 1) == 200_000
+    ax = socket_buffers(result, 0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:4] == [
+        "application, not yet taken by send()",
+        "send buffer: unsent",
+        "send buffer: in flight",
+        "receive buffer: unread",
+    ]
+    save(ax, "socket-buffers-sendall-a.png")
+    ax = socket_buffers(result, 1)
+    copies = [c for c in ax.collections if c.get_label() == "recv() copied out"]
+    assert len(copies) == 1 and len(copies[0].get_segments()) == len(result.streams[1].recvs) - 1
+    save(ax, "socket-buffers-sendall-b.png")
+
+
+def test_the_usable_window_marks_each_change_of_binding_limit() -> None:
+    from headerkit.plots.simulation import binding_runs, usable_window
+
+    result = simulate(load_scenario("window:switch"))
+    samples = [b for b in result.buffers if b.side == 0 and b.rwnd >= 0]
+    runs = binding_runs(samples)
+    assert [limit for _, _, limit in runs][:3] == ["cwnd", "rwnd", "cwnd"]
+    ax = usable_window(result)
+    marks = [t.get_text() for t in ax.texts]
+    assert marks == [f"{limit} binds" for _, _, limit in runs[1:]]
+    assert len(ax.get_lines()) >= 3 + len(runs)
+    save(ax, "usable-window-switch.png")
+    plain = simulate(load_scenario("window"))
+    only = binding_runs([b for b in plain.buffers if b.side == 0 and b.rwnd >= 0])
+    assert [limit for _, _, limit in only] == ["cwnd"]

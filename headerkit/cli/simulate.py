@@ -47,8 +47,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--plot",
         metavar="PNG",
-        help="draw flow control (TCP: buffer, rwnd, cwnd, in flight) and the send()/recv() "
-        "boundaries of the a -> b direction to PNG",
+        help="draw to PNG, for TCP: flow control (buffer, rwnd, cwnd, in flight), the usable "
+        "window min(cwnd, rwnd) with its binding limit, each side's socket buffers, and the "
+        "send()/recv() boundaries of the a -> b direction (UDP: the boundaries)",
     )
     parser.add_argument(
         "--ladder",
@@ -142,10 +143,18 @@ def _plot(result: Result, path: str) -> None:
     import matplotlib.pyplot as plt
 
     from headerkit.plots import flow_control, simulation_boundaries
+    from headerkit.plots.simulation import socket_buffers, usable_window
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), height_ratios=(3, 2))
-    flow_control(result, ax=top)
-    simulation_boundaries(result, ax=bottom)
+    if result.scenario.protocol != "tcp":
+        fig, ax = plt.subplots(figsize=(10, 3))
+        simulation_boundaries(result, ax=ax)
+    else:
+        fig, axes = plt.subplots(5, 1, figsize=(10, 19), height_ratios=(3, 3, 3, 3, 2))
+        flow_control(result, ax=axes[0])
+        usable_window(result, ax=axes[1])
+        socket_buffers(result, 0, ax=axes[2])
+        socket_buffers(result, 1, ax=axes[3])
+        simulation_boundaries(result, ax=axes[4])
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from headerkit.sim.engine import Result
+from headerkit.sim.engine import Buffers, Result
 from headerkit.sim.segment import Segment
 from headerkit.sim.trace import Kind
 
@@ -133,3 +133,124 @@ def simulation_boundaries(result: Result, sender: int = 0, ax: Any = None) -> An
         ax,
         f"{result.scenario.name}: send() boundaries against recv() chunks",
     )
+
+
+def socket_buffers(result: Result, side: int = 0, ax: Any = None) -> Any:
+    """One side's socket over time, stacked: the bytes its application still has to hand
+    to send(), its send buffer (unsent, then in flight) and its receive buffer's unread
+    bytes; below the axis, what each recv() copied out to the application."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    samples = [b for b in result.buffers if b.side == side]
+    if not samples:
+        raise ValueError("the simulation has no socket buffers to draw (UDP?)")
+    times = [b.time / 1e9 for b in samples]
+    layers = (
+        ("application, not yet taken by send()", [b.app for b in samples], "tab:gray"),
+        ("send buffer: unsent", [b.unsent for b in samples], "tab:blue"),
+        ("send buffer: in flight", [b.in_flight for b in samples], "tab:cyan"),
+        ("receive buffer: unread", [b.unread for b in samples], "tab:orange"),
+    )
+    ax.stackplot(
+        times,
+        *(values for _, values, _ in layers),
+        labels=[label for label, _, _ in layers],
+        colors=[colour for _, _, colour in layers],
+        step="post",
+        alpha=0.6,
+    )
+    copies = [(t, b.copied) for t, b in zip(times, samples, strict=True) if b.copied]
+    if copies:
+        xs, ys = zip(*copies, strict=True)
+        ax.vlines(xs, [-y for y in ys], 0, color="tab:red", linewidth=2, label="recv() copied out")
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xlim(0, _busy_until(result))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("bytes")
+    ax.set_title(f"Socket buffers of {'ab'[side]}: {result.scenario.name}")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def usable_window(result: Result, sender: int = 0, ax: Any = None) -> Any:
+    """What the sender may have in flight, min(cwnd, rwnd), over time: the binding limit
+    drawn thick in its own colour, each change of limit marked, the bytes in flight below."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    samples = [b for b in result.buffers if b.side == sender and b.rwnd >= 0]
+    if not samples:
+        raise ValueError("the simulation has no window to draw (UDP?)")
+    times = [b.time / 1e9 for b in samples]
+    colours = {"cwnd": "tab:purple", "rwnd": "tab:green"}
+    ax.step(
+        times,
+        [b.cwnd for b in samples],
+        where="post",
+        color=colours["cwnd"],
+        lw=0.8,
+        ls="--",
+        label="cwnd",
+    )
+    ax.step(
+        times,
+        [b.rwnd for b in samples],
+        where="post",
+        color=colours["rwnd"],
+        lw=0.8,
+        ls="--",
+        label="rwnd (the peer's window)",
+    )
+    ax.step(
+        times, [b.in_flight for b in samples], where="post", color="0.4", lw=1, label="in flight"
+    )
+    for start, stop, limit in binding_runs(samples):
+        xs = [*times[start:stop], times[stop] if stop < len(times) else times[-1]]
+        ys = [min(b.cwnd, b.rwnd) for b in samples[start:stop]]
+        ax.step(xs, [*ys, ys[-1]], where="post", color=colours[limit], lw=3)
+        if start:
+            ax.axvline(times[start], color=colours[limit], ls=":", lw=1)
+            ax.annotate(
+                f"{limit} binds",
+                (times[start], ys[0]),
+                xytext=(4, 6),
+                textcoords="offset points",
+                fontsize=8,
+                color=colours[limit],
+            )
+    for limit, colour in colours.items():
+        ax.plot([], [], color=colour, lw=3, label=f"min(cwnd, rwnd) while {limit} binds")
+    usable = [min(b.cwnd, b.rwnd) for b in samples]
+    top = 1.5 * max(max(usable), max(b.in_flight for b in samples), 1)
+    if max(max(b.cwnd for b in samples), max(b.rwnd for b in samples)) > top:
+        ax.set_ylim(0, top)  # the limit that does not bind may run off the top
+    ax.set_xlim(0, _busy_until(result))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("bytes")
+    ax.set_title(f"Usable window, {'ab'[sender]} → {'ab'[1 - sender]}: {result.scenario.name}")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def _busy_until(result: Result) -> float:
+    """A little past the last moment either socket held or moved data (TIME-WAIT and idle
+    ends would squeeze the story into the left edge)."""
+    busy = [
+        b.time for b in result.buffers if b.app or b.unsent or b.in_flight or b.unread or b.copied
+    ]
+    return 1.05 * max(busy, default=result.end) / 1e9 or 1.0
+
+
+def binding_runs(samples: Sequence[Buffers]) -> list[tuple[int, int, str]]:
+    """(first, past-last, "cwnd" or "rwnd"): the runs of samples in which one limit binds."""
+    runs: list[tuple[int, int, str]] = []
+    for index, sample in enumerate(samples):
+        limit = "cwnd" if sample.cwnd < sample.rwnd else "rwnd"
+        if runs and runs[-1][2] == limit:
+            runs[-1] = (runs[-1][0], index + 1, limit)
+        else:
+            runs.append((index, index + 1, limit))
+    return runs

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from headerkit.errors import SocketError
 from headerkit.sim.network import Link
@@ -46,6 +46,24 @@ class Stream:
     blocked_in: str = ""  # the call still blocked when the simulation ended
 
 
+@dataclass(frozen=True, slots=True)
+class Buffers:
+    """One side's socket after an event (TCP): the bytes its application still has to hand
+    to a blocked send() (``app``), its send buffer split into ``unsent`` and ``in_flight``,
+    its receive buffer's ``unread`` bytes, what a recv() just ``copied`` out, and the limits
+    on what may be in flight: ``cwnd`` and the peer's ``rwnd`` (-1 before it is known)."""
+
+    time: int
+    side: int
+    app: int
+    unsent: int
+    in_flight: int
+    unread: int
+    copied: int
+    cwnd: int
+    rwnd: int
+
+
 @dataclass(slots=True)
 class Result:
     """The outcome: the trace, each side's application view and final state."""
@@ -57,6 +75,7 @@ class Result:
     end: int
     iss: tuple[int, int] = (0, 0)
     paths: tuple[list[Step], list[Step]] = ([], [])  # each TCP side's transitions
+    buffers: list[Buffers] = field(default_factory=list)  # TCP: after each event, per side
 
 
 def _describe(call: Call) -> str:
@@ -102,6 +121,7 @@ class App:
         self.wake_at: int | None = None
         self.sleep_until = 0
         self.resume_at: int | None = None  # when a call that waits on the clock goes on
+        self.copied = 0  # what recv() calls copied out since the last sample
         self.echo: bytes | None = None  # what the echo loop received and sends back
         self.echoed = 0
 
@@ -201,6 +221,7 @@ class App:
             data = sock.recv(want, now)
             if data is None:
                 return None
+            self.copied += len(data)
             self.gathered += data
             if call.waitall and data and len(self.gathered) < call.size:
                 return None
@@ -214,6 +235,17 @@ class App:
             sock.shutdown(now)
             return "0"
         raise SocketError("EOPNOTSUPP")
+
+    def waiting_to_send(self) -> int:
+        """Bytes a blocked send() (or the echo loop) has not yet handed to the kernel."""
+        call = self.current()
+        if not self.started or call is None:
+            return 0
+        if call.op in ("send", "sendall"):
+            return len(call.data) - self.done_bytes
+        if call.op == "echo" and self.echo is not None:
+            return len(self.echo) - self.done_bytes
+        return 0
 
     def _send_step(self, sock: TcpEndpoint, data: bytes, now: int, shown: bool) -> bool:
         """One non-blocking send() of what is left of ``data`` (logged with what it took
@@ -233,6 +265,7 @@ class App:
                 data = sock.recv(call.size, now)
                 if data is None:
                     return None
+                self.copied += len(data)
                 self.stream.recvs.append(data)
                 if not data:
                     return f"{counted(self.echoed, 'byte')} echoed, then EOF"
@@ -284,6 +317,8 @@ class Simulation:
         self.counter = 0
         self.arriving: Counter[tuple[int, int]] = Counter()  # (side, when) of queued arrivals
         self.entries: list[Entry] = []
+        self.buffers: list[Buffers] = []
+        self.last_sample: dict[int, Buffers] = {}
         self.links = (
             Link(scenario.a_to_b, random.Random(rng.getrandbits(64))),
             Link(scenario.b_to_a, random.Random(rng.getrandbits(64))),
@@ -365,11 +400,32 @@ class Simulation:
             self._flush(side)
         sock = self.socks[side]
         if isinstance(sock, TcpEndpoint):
+            self._sample(side, sock, app)
             deadline = sock.next_deadline()
             scheduled = self.timer_at[side]
             if deadline is not None and (scheduled is None or deadline < scheduled):
                 self.timer_at[side] = deadline
                 self._push(deadline, TIMER, side, None)
+
+    def _sample(self, side: int, sock: TcpEndpoint, app: App) -> None:
+        _, cwnd, rwnd, queued, unread = sock.view()
+        flight = min(sock.flight, queued)
+        sample = Buffers(
+            self.now,
+            side,
+            app.waiting_to_send(),
+            queued - flight,
+            flight,
+            unread,
+            app.copied,
+            cwnd,
+            rwnd,
+        )
+        app.copied = 0
+        last = self.last_sample.get(side)
+        if last is None or sample.copied or replace(last, time=self.now) != sample:
+            self.buffers.append(sample)
+            self.last_sample[side] = sample
 
     def _flush(self, side: int) -> None:
         sock = self.socks[side]
@@ -412,6 +468,7 @@ class Simulation:
             self.now,
             self._iss(),
             self._paths(),
+            self.buffers,
         )
 
     def _paths(self) -> tuple[list[Step], list[Step]]:

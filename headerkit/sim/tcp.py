@@ -731,7 +731,7 @@ class TcpEndpoint:
             self.rcv_wscale if syn and self._offer_wscale(flags) else None,
             labels,
         )
-        self.out.append((seg, self._view()))
+        self.out.append((seg, self.view()))
         if flags & ACK:
             self.last_ack_sent = ack
             self.last_win_sent = scaled
@@ -764,9 +764,10 @@ class TcpEndpoint:
         else:
             ack = seqnum.add(seg.seq, seg.seg_len)
             rst = Segment(self.sport, self.dport, 0, ack, RST | ACK, 0)
-        self.out.append((rst, self._view()))
+        self.out.append((rst, self.view()))
 
-    def _view(self) -> SenderView:
+    def view(self) -> SenderView:
+        """What this endpoint knows now: see :data:`SenderView`."""
         if self.state in (State.CLOSED, State.LISTEN, State.SYN_SENT):
             rwnd = UNKNOWN
         else:  # the peer's SYN told its window, usable once our SYN is acknowledged
