@@ -38,7 +38,7 @@ def main() -> None:
         simulation_boundaries(simulate(load_scenario("hello-world:slow-reader"))), "boundaries.png"
     )
     save(flow_control(simulate(load_scenario("zero-window"))), "flow-control.png")
-    save(simulation_time_sequence(simulate(load_scenario("lossy"))), "time-sequence.png")
+    save(simulation_time_sequence(simulate(load_scenario("lossy:slow-start"))), "time-sequence.png")
     close = simulate(load_scenario("close:simultaneous"))
     paths = {"a (connects)": close.paths[0], "b (listens)": close.paths[1]}
     save(state_diagram(paths, title="TCP states: a simultaneous close"), "states.png")

@@ -17,6 +17,7 @@ PICTURES = {
     "03-boundaries": 2,
     "04-flow-control": 1,
     "05-crafting": 0,
+    "06-states-and-buffers": 4,
     "07-what-if": 1,
 }
 
@@ -43,6 +44,7 @@ def test_the_notebooks_are_all_there() -> None:
         "03-boundaries",
         "04-flow-control",
         "05-crafting",
+        "06-states-and-buffers",
         "07-what-if",
     ]
 

@@ -43,17 +43,29 @@ def save(ax: object, name: str) -> Path:
     return path
 
 
-def test_tcp_anatomy_has_a_box_per_field_and_one_for_options() -> None:
+def test_tcp_anatomy_has_a_cell_per_field_per_flag_bit_and_a_row_per_option() -> None:
     seg = craft.tcp(
         sport=40000, dport=80, flags="SA", mss=1460, wscale=7, sack_perm=True, timestamps=(1, 0)
     )
     ax = header_anatomy(seg.packet)
     boxes = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(boxes) == len(TCP_LAYOUT.bits) + 1
+    options = seg.packet.tcp.options
+    # the 12-bit flags field is 12 cells; every other field one; then one row per option
+    assert len(boxes) == len(TCP_LAYOUT.bits) - 1 + 12 + len(options) == 25
     texts = [t.get_text() for t in ax.texts]
-    assert "Source Port\n40000" in texts and any("[SYN, ACK]" in t for t in texts)
-    assert any("mss 1460" in t for t in texts)
-    assert sum(1 for t in texts if len(t) == 11 and t.count(" ") == 3) == 10  # 40 bytes, 4 a row
+    assert "Source Port\n40000" in texts
+    filled = [t for t, b in zip(texts, boxes, strict=False) if b.get_fill()]
+    assert sorted(t.split("\n")[0] for t in filled) == ["ACK", "SYN"]
+    assert [t for t in texts if t.startswith("Option kind")] == [
+        "Option kind 2 (MSS), length 4: mss 1460",
+        "Option kind 4 (SACK_PERM), length 2: sackOK",
+        "Option kind 8 (TS), length 10: TS val 1 ecr 0",
+        "Option kind 1 (NOP)",
+        "Option kind 3 (WS), length 3: wscale 7",
+    ]
+    shown = "".join(t.replace(" ", "") for t in texts if set(t) <= set("0123456789abcdef "))
+    assert bytes.fromhex(shown) == seg.packet.data[20:60]  # every header byte, once, in order
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(b) for b in range(32)]
     save(ax, "anatomy-tcp.png")
 
 
@@ -288,3 +300,35 @@ def test_the_usable_window_marks_each_change_of_binding_limit() -> None:
     plain = simulate(load_scenario("window"))
     only = binding_runs([b for b in plain.buffers if b.side == 0 and b.rwnd >= 0])
     assert [limit for _, _, limit in only] == ["cwnd"]
+
+
+def test_every_flow_control_line_is_on_a_readable_scale() -> None:
+    """zero-window's cwnd is many times its 4 KiB window: it gets the right-hand axis, and
+    nothing on the left runs off the top."""
+    ax = flow_control(simulate(load_scenario("zero-window")))
+    twins = [a for a in ax.figure.axes if a is not ax]
+    assert len(twins) == 1 and [line.get_label() for line in twins[0].lines] == [
+        "cwnd (right axis)"
+    ]
+    for axes in (ax, twins[0]):
+        top = axes.get_ylim()[1]
+        assert all(max(line.get_ydata(), default=0) <= top for line in axes.lines)
+    plt.close(ax.figure)
+
+
+def test_boundaries_label_each_segment_and_start_at_byte_zero() -> None:
+    ax = simulation_boundaries(simulate(load_scenario("hello-world:slow-reader")))
+    texts = [t.get_text() for t in ax.texts]
+    assert "P. 1:6(5)" in texts and "P. 6:11(5)" in texts
+    assert ax.get_xlim()[0] == 0
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["send()", "segments", "recv()"]
+    plt.close(ax.figure)
+
+
+def test_the_time_sequence_graph_shows_the_loss_story() -> None:
+    ax = simulation_time_sequence(simulate(load_scenario("lossy:slow-start")))
+    labels = {line.get_label() for line in ax.lines} | {c.get_label() for c in ax.collections}
+    assert {"duplicate ACK", "retransmission", "ACK", "window edge (ACK + rwnd)"} <= labels
+    dups = next(line for line in ax.lines if line.get_label() == "duplicate ACK")
+    assert len(dups.get_xdata()) >= 3  # enough for a fast retransmission
+    save(ax, "time-sequence-slow-start.png")

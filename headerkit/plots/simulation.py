@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from headerkit import seqnum
 from headerkit.sim.engine import Buffers, Result
-from headerkit.sim.segment import Segment
+from headerkit.sim.segment import Segment, flag_text
 from headerkit.sim.trace import Kind
 
 
@@ -44,26 +45,38 @@ def flow_control(result: Result, sender: int = 0, ax: Any = None) -> Any:
                     zero_windows.append(t)
         elif e.kind is Kind.ARRIVE and e.side == receiver and e.view:
             buffered.append((t, e.view[0]))
-    for series, label, style in (
-        (buffered, "receive buffer used", {"color": "tab:blue", "lw": 2}),
-        (rwnd, "rwnd (sender's view)", {"color": "tab:green"}),
-        (cwnd, "cwnd", {"color": "tab:purple", "ls": "--"}),
-        (flight, "bytes in flight", {"color": "tab:gray"}),
+    tops = [v for series in (buffered, rwnd, flight) for _, v in series]
+    # a cwnd far above the window gets its own scale (right), so every line stays readable
+    apart = bool(tops and cwnd and max(v for _, v in cwnd) > 2 * max(tops))
+    right = ax.twinx() if apart else ax
+    for series, label, style, on in (
+        (buffered, "receive buffer used", {"color": "tab:blue", "lw": 2}, ax),
+        (rwnd, "rwnd (sender's view)", {"color": "tab:green"}, ax),
+        (
+            cwnd,
+            "cwnd (right axis)" if apart else "cwnd",
+            {"color": "tab:purple", "ls": "--"},
+            right,
+        ),
+        (flight, "bytes in flight", {"color": "tab:gray"}, ax),
     ):
         if series:
             xs, ys = zip(*series, strict=True)
-            ax.step(xs, ys, where="post", label=label, **style)
+            on.step(xs, ys, where="post", label=label, **style)
+    if apart:
+        right.set_ylabel("cwnd (bytes)", color="tab:purple")
+        right.set_ylim(0, 1.1 * max(v for _, v in cwnd))
     if zero_windows:
         ax.plot(zero_windows, [0] * len(zero_windows), "x", color="red", ms=9, label="zero window")
     if probes:
         ax.plot(probes, [0] * len(probes), "^", color="orange", ms=8, label="zero-window probe")
-    tops = [v for series in (buffered, rwnd, flight) for _, v in series]
-    if tops and cwnd and max(v for _, v in cwnd) > 2 * max(tops):
-        ax.set_ylim(0, 1.6 * max(tops))  # cwnd far above the window runs off the top
+    if tops:
+        ax.set_ylim(0, 1.15 * max(tops))
     ax.set_xlabel("time (s)")
     ax.set_ylabel("bytes")
     ax.set_title(f"Flow control, {'ab'[sender]} → {'ab'[receiver]}: {result.scenario.name}")
-    ax.legend(loc="upper right", fontsize=8)
+    handles = [h for a in {ax, right} for h in a.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     return ax
 
 
@@ -73,9 +86,11 @@ def boundaries(
     segments: Sequence[int] = (),
     ax: Any = None,
     title: str = "send() boundaries against recv() chunks",
+    segment_labels: Sequence[str] = (),
 ) -> Any:
     """The lesson in one image: ``send()`` calls as one bar of byte ranges, ``recv()``
-    chunks as another, aligned on the byte stream, with the segments' payloads between."""
+    chunks as another, aligned on the byte stream (from byte 0), with the segments'
+    payloads between, each labelled (``segment_labels``, or its byte range)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -94,7 +109,11 @@ def boundaries(
                 edgecolors="black",
                 alpha=0.35 + 0.3 * (i % 2),
             )
-            if label != "segments" and len(chunk) <= 16:
+            if label == "segments":
+                name = segment_labels[i] if i < len(segment_labels) else ""
+                text = name or f"{at}-{at + len(chunk) - 1}"
+                ax.text(at + len(chunk) / 2, y + 0.4, text, ha="center", va="center", fontsize=7)
+            elif len(chunk) <= 16:
                 ax.text(
                     at + len(chunk) / 2,
                     y + 0.4,
@@ -104,21 +123,21 @@ def boundaries(
                     fontsize=9,
                 )
             at += len(chunk)
-        ax.text(-0.5, y + 0.4, label, ha="right", va="center", fontsize=10)
     total = max(sum(len(s) for s in sends), sum(len(r) for r in recvs), 1)
-    ax.set_xlim(-0.2 * total, total * 1.02)
+    ax.set_yticks([y + 0.4 for _, _, _, y in rows], [label for label, _, _, _ in rows])
+    ax.set_xlim(0, total * 1.02)
     ax.set_ylim(-0.3, 3.1)
-    ax.set_yticks([])
     ax.set_xlabel("byte offset in the stream")
     ax.set_title(title)
     return ax
 
 
 def simulation_boundaries(result: Result, sender: int = 0, ax: Any = None) -> Any:
-    """:func:`boundaries` for one direction of a simulation, segments included."""
+    """:func:`boundaries` for one direction of a simulation, each segment labelled with its
+    flags and relative sequence range (``P. 1:6``)."""
     receiver = 1 - sender
     segments = [
-        len(e.packet.payload)
+        e.packet
         for e in result.entries
         if e.kind is Kind.SEND
         and e.side == sender
@@ -126,12 +145,20 @@ def simulation_boundaries(result: Result, sender: int = 0, ax: Any = None) -> An
         and e.packet.payload
         and "retransmission" not in e.packet.labels
     ]
+    iss = result.iss[sender]
+    labels = []
+    for seg in segments:
+        assert isinstance(seg, Segment)
+        first = seqnum.add(seg.seq, -iss)
+        size = len(seg.payload)
+        labels.append(f"{flag_text(seg.flags)} {first}:{first + size}({size})")
     return boundaries(
         result.streams[sender].sends,
         result.streams[receiver].recvs,
-        segments,
+        [len(seg.payload) for seg in segments],
         ax,
         f"{result.scenario.name}: send() boundaries against recv() chunks",
+        labels,
     )
 
 

@@ -2,8 +2,8 @@
 
 Each data segment is a vertical bar from its first to its last sequence number at the time it
 was sent; the other side's acknowledgments draw the ACK line and, with the advertised window
-added, the window's right edge.  Retransmissions are red, zero windows are red crosses on the
-ACK line, and SACK blocks are green bars.
+added, the window's right edge.  Retransmissions are red, duplicate ACKs green diamonds and zero
+windows red crosses on the ACK line, and SACK blocks are olive bars.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Direction:
     acks: list[tuple[float, int]] = field(default_factory=list)
     window_edge: list[tuple[float, int]] = field(default_factory=list)
     zero_windows: list[tuple[float, int]] = field(default_factory=list)
+    duplicate_acks: list[tuple[float, int]] = field(default_factory=list)
     sacks: list[tuple[float, int, int]] = field(default_factory=list)
 
 
@@ -62,6 +63,8 @@ def collect(packets: Iterable[Packet], stream: int, direction: int = 0) -> Direc
                 out.window_edge.append((when, f["tcp.ack"] + f["tcp.window_size"]))
             if f.get("tcp.analysis.zero_window"):
                 out.zero_windows.append((when, f["tcp.ack"]))
+            if f.get("tcp.analysis.duplicate_ack"):
+                out.duplicate_acks.append((when, f["tcp.ack"]))
             sack = seg.option(t.SACK)
             if sack is not None and base is not None and isinstance(sack.value, tuple):
                 for le, re in sack.value:
@@ -97,15 +100,22 @@ def time_sequence(
                 [b[1] for b in bars],
                 [b[2] for b in bars],
                 colors="tab:red" if rexmit else "black",
-                linewidth=2 if rexmit else 1.2,
+                linewidth=3 if rexmit else 1.2,
                 label="retransmission" if rexmit else "segment",
             )
+    resent = [(w, (lo + hi) / 2) for w, lo, hi, r in d.segments if r]
+    if resent:  # a bar one segment high is hard to see on a long transfer
+        xs, ys = zip(*resent, strict=True)
+        ax.plot(xs, ys, "o", markerfacecolor="none", color="tab:red", markersize=10)
     if d.acks:
         xs, ys = zip(*d.acks, strict=True)
         ax.step(xs, ys, where="post", color="tab:green", label="ACK")
     if d.window_edge:
         xs, ys = zip(*d.window_edge, strict=True)
         ax.step(xs, ys, where="post", color="tab:orange", label="window edge (ACK + rwnd)")
+    if d.duplicate_acks:
+        xs, ys = zip(*d.duplicate_acks, strict=True)
+        ax.plot(xs, ys, "d", color="tab:green", markersize=4, label="duplicate ACK")
     if d.zero_windows:
         xs, ys = zip(*d.zero_windows, strict=True)
         ax.plot(xs, ys, "x", color="tab:red", markersize=9, label="zero window")
