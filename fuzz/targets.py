@@ -15,6 +15,7 @@ from collections.abc import Callable
 from headerkit.captures import read_capture
 from headerkit.errors import (
     CaptureFileError,
+    FilterError,
     FramingError,
     HeaderkitError,
     ScenarioError,
@@ -26,6 +27,7 @@ from headerkit.packet.decode import decode
 from headerkit.packetdrill import parse_script
 from headerkit.schemas.linktypes import LinkType
 from headerkit.sim import scenario_from_toml
+from headerkit.tables.filter import compile_filter
 from headerkit.tables.tshark import tshark_fields
 
 LINKTYPES = [int(x) for x in LinkType] + [147]
@@ -72,6 +74,24 @@ def packetdrill_target(data: bytes) -> None:
     """A packetdrill script: parsed, or refused as a ScriptError naming line and column."""
     with contextlib.suppress(ScriptError):
         parse_script(data.decode("utf-8", "replace"))
+
+
+_RECORD = {
+    "frame.number": 1,
+    "ip.src": "10.0.0.1",
+    "ipv6.dst": "::1",
+    "tcp.srcport": 80,
+    "tcp.flags": 0x12,
+    "tcp.option_kind": [2, 1],
+    "frame": b"GET / HTTP/1.1",
+}
+
+
+def filter_target(data: bytes) -> None:
+    """A display filter: compiled and run on a record, or refused as a FilterError naming
+    the column."""
+    with contextlib.suppress(FilterError):
+        compile_filter(data.decode("utf-8", "replace")).matches(_RECORD)
 
 
 def framing_target(data: bytes) -> None:
@@ -122,4 +142,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "reassembly": reassembly_target,
     "scenario": scenario_target,
     "packetdrill": packetdrill_target,
+    "filter": filter_target,
 }

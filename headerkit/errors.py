@@ -170,6 +170,24 @@ class ReplayError(HeaderkitError, ValueError):
     """A stream that cannot be replayed: absent, not TCP, or without data."""
 
 
+class FilterError(HeaderkitError, ValueError):
+    """A display filter that does not parse or names what headerkit does not have; says
+    where: ``column`` counts from 1, as tshark points at the offending place."""
+
+    def __init__(self, text: str, column: int, reason: str) -> None:
+        self.text = text
+        self.column = column
+        self.reason = reason
+        super().__init__(f"{reason}, at column {column} of the filter {text!r}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, int, str]]:
+        return (type(self), (self.text, self.column, self.reason))
+
+    def pointer(self) -> str:
+        """The filter with a caret under the offending column, as tshark shows it."""
+        return f"{self.text}\n{' ' * (self.column - 1)}^"
+
+
 class TransitionError(HeaderkitError):
     """An event that the transition table does not allow in the current state."""
 

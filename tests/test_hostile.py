@@ -120,7 +120,15 @@ def test_bounded_fuzz_pass(tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris is not installed")
     from fuzz.targets import TARGETS
 
-    assert {"decode", "capture", "framing", "reassembly", "scenario", "packetdrill"} <= set(TARGETS)
+    assert {
+        "decode",
+        "capture",
+        "framing",
+        "reassembly",
+        "scenario",
+        "packetdrill",
+        "filter",
+    } <= set(TARGETS)
     for target in TARGETS:
         run = subprocess.run(
             [*FUZZ, target, "--runs", "20000", "--seed", "1", "--work", str(tmp_path)],

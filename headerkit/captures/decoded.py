@@ -34,6 +34,16 @@ class DecodedCapture:
                 pkt.problems.insert(0, rec.problem)
             yield pkt
 
+    def close(self) -> None:
+        """Close the file, if it was opened from a path (reading may stop early)."""
+        self.reader.close()
+
+    def __enter__(self) -> DecodedCapture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def damage(self) -> CaptureFileError | None:
         damage: CaptureFileError | None = self.reader.damage

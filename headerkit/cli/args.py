@@ -7,7 +7,9 @@ import argparse
 import ipaddress
 
 from headerkit.captures.compression import NAMES
+from headerkit.errors import FilterError
 from headerkit.schemas.tcp import TCP_LAYOUT
+from headerkit.tables.filter import Filter, compile_filter
 
 _PORT_BITS = dict((name, width) for name, _, width in TCP_LAYOUT.bits)["srcport"]
 PORT_MAX = (1 << _PORT_BITS) - 1
@@ -80,4 +82,24 @@ def add_compress(parser: argparse.ArgumentParser) -> None:
         "--compress",
         choices=NAMES,
         help="compress the capture written (default: from the file name: .gz .zst .lz4 .xz .bz2)",
+    )
+
+
+def display_filter(text: str) -> Filter:
+    """A display filter in tshark's syntax, compiled."""
+    try:
+        return compile_filter(text)
+    except FilterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_filter(parser: argparse.ArgumentParser) -> None:
+    """``--filter EXPR``: only the packets a tshark display filter selects."""
+    parser.add_argument(
+        "-Y",
+        "--filter",
+        type=display_filter,
+        metavar="EXPR",
+        help="only packets this display filter selects, in tshark's syntax "
+        "('tcp.port == 80 and tcp.len > 0', 'ip.addr == 10.0.0.0/8', 'tcp.analysis.flags')",
     )

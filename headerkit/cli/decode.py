@@ -19,6 +19,7 @@ from headerkit.flows.analysis import Analysis
 from headerkit.flows.table import MAX_FLOWS
 from headerkit.packet.decode import Packet
 from headerkit.packet.summary import field_tree, summary_line
+from headerkit.tables.filter import packet_record
 from headerkit.tables.tshark import tshark_fields
 
 CSV_FIELDS = (
@@ -111,6 +112,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--udp", action="store_true", help="only packets with a UDP header")
     p.add_argument("--port", type=types.port, help="only packets to or from this TCP/UDP port")
     p.add_argument("--host", type=types.address, help="only packets to or from this IP address")
+    types.add_filter(p)
     p.add_argument(
         "--strict",
         action="store_true",
@@ -148,14 +150,20 @@ def selected(args: argparse.Namespace, packets: Iterator[Packet]) -> Iterator[An
     """
     host = ipaddress.ip_address(args.host).compressed if args.host else None
     left = args.count
+    chosen = args.filter
+    tracked = args.flows or _relative_summary(args) or (chosen is not None and chosen.needs_flows)
     pairs = (
-        annotate(packets, max_flows=args.max_flows)
-        if args.flows or _relative_summary(args)
-        else ((pkt, {}) for pkt in packets)
+        annotate(packets, max_flows=args.max_flows) if tracked else ((pkt, {}) for pkt in packets)
     )
     for pkt, extra in pairs:
         if left is not None and left <= 0:
             return
+        if chosen is not None and not chosen.matches(
+            packet_record(pkt, extra, chosen.needs_payload)
+        ):
+            continue
+        if not (args.flows or _relative_summary(args)):
+            extra = {}
         if args.tcp and pkt.tcp is None:
             continue
         if args.udp and pkt.udp is None:
@@ -219,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
     finally:
+        capture.close()  # --count and --strict may stop before the end of the file
         if progress is not None:
             progress.stop()
     return 0
@@ -248,7 +257,7 @@ def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) 
 def _selects(args: argparse.Namespace) -> bool:
     """Whether any option picks packets, stops early or adds per-packet fields."""
     return bool(args.tcp or args.udp or args.host or args.strict or args.flows) or any(
-        x is not None for x in (args.port, args.count)
+        x is not None for x in (args.port, args.count, args.filter)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import TextIO
 
 from headerkit.captures.decoded import decode_capture
@@ -11,6 +12,8 @@ from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows import Flow, FlowTable
 from headerkit.flows.table import MAX_FLOWS
+from headerkit.packet.decode import Packet
+from headerkit.tables.filter import select
 
 _RULE = "=" * 80
 _TSHARK_HEADER = (
@@ -44,11 +47,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="table",
         help="headerkit's table (default) or tshark's conversation table",
     )
+    types.add_filter(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    capture = decode_capture(args.file)
+    capture: Iterable[Packet] = decode_capture(args.file)
+    if args.filter is not None:
+        capture = select(capture, args.filter)
     table = FlowTable(max_flows=args.max_flows)
     try:
         for pkt in capture:

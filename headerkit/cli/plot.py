@@ -6,12 +6,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import DecodeError, ReplayError, ScenarioError
 from headerkit.flows import FlowTable
+from headerkit.packet.decode import Packet
+from headerkit.tables.filter import Filter, select
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="draw the stream's ladder (sequence) diagram instead; with -o - print it as text",
     )
     p.add_argument("-o", "--output", required=True, help="the PNG to write")
+    types.add_filter(p)
     p.set_defaults(run=run)
 
 
@@ -61,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {args.output}")
             return 0
         if args.ladder:
-            return _ladder(args.file, args.stream, args.output)
-        packets = list(decode_capture(args.file))
+            return _ladder(args.file, args.stream, args.output, args.filter)
+        packets = list(_selected(args.file, args.filter))
         if args.frame is not None:
             pkt = next((p for p in packets if p.number == args.frame), None)
             if pkt is None:
@@ -78,10 +82,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ladder(path: str, stream: int, output: str) -> int:
+def _selected(path: str, chosen: Filter | None) -> Iterable[Packet]:
+    packets = decode_capture(path)
+    return packets if chosen is None else select(packets, chosen)
+
+
+def _ladder(path: str, stream: int, output: str, chosen: Filter | None) -> int:
     from headerkit.plots.ladder import capture_ladder, draw_ladder, ladder_text
 
-    ladder = capture_ladder(decode_capture(path), stream)
+    ladder = capture_ladder(_selected(path, chosen), stream)
     if output == "-":
         for line in ladder_text(ladder):
             print(line.rstrip())

@@ -24,10 +24,12 @@ from headerkit.packet.decode import Packet
 from headerkit.tables.fields import (
     ALIASES,
     BATCH_ROWS,
+    COLUMNS,
     FLOW_COLUMNS,
     row,
     schema,
 )
+from headerkit.tables.filter import Filter, compile_filter, packet_record
 
 
 def record_batches(
@@ -85,16 +87,23 @@ def arrow_table(
 
 def _flow_rows(source: str | Path | BinaryIO) -> Iterator[dict[str, Any]]:
     """Rows with the :data:`FLOW_COLUMNS` too, from one pass: flow tracking needs every
-    decoded packet, so these rows come from the per-packet decoder.  Analysis flags are
-    False on TCP segments without them, null on other packets."""
+    decoded packet, so these rows come from the per-packet decoder."""
     from headerkit.flows import annotate
 
-    flags = [name for name, kind in FLOW_COLUMNS.items() if kind == pa.bool_()]
     for pkt, extra in annotate(decode_capture(source)):
-        values = row(pkt) | extra
-        if "tcp.stream" in extra:
-            values |= {name: extra.get(name, False) for name in flags}
-        yield values
+        yield _flow_values(pkt, extra)
+
+
+_FLAGS = [name for name, kind in FLOW_COLUMNS.items() if kind == pa.bool_()]
+
+
+def _flow_values(pkt: Packet, extra: dict[str, Any]) -> dict[str, Any]:
+    """A row and its flow fields; analysis flags are False on TCP segments without them,
+    null on other packets."""
+    values = row(pkt) | extra
+    if "tcp.stream" in extra:
+        values |= {name: extra.get(name, False) for name in _FLAGS}
+    return values
 
 
 def read_table(
@@ -105,6 +114,7 @@ def read_table(
     engine: Literal["pandas", "arrow"] = "pandas",
     short_names: bool = False,
     fast: bool = True,
+    filter: str | None = None,
 ) -> Any:
     """One row per packet, columns named as tshark names them (see :data:`COLUMNS`).
 
@@ -113,20 +123,58 @@ def read_table(
     packet by packet as flow tracking must;
     ``short_names`` renames columns by :data:`ALIASES`; ``engine="arrow"`` returns a
     ``pyarrow.Table`` instead of a pandas DataFrame; ``fast=False`` decodes packet by packet
-    (the same table, slower).
+    (the same table, slower).  ``filter`` keeps the rows a tshark display filter selects
+    (flow fields are computed over every packet first, as tshark does); it runs on the
+    table's columns at once, or packet by packet when it reads payload bytes.
     """
-    if flows:
-        sch = schema(fields)
-        for name, kind in FLOW_COLUMNS.items():
-            sch = sch.append(pa.field(name, kind))
-        table = pa.Table.from_batches(list(_batches(_flow_rows(source), sch)), schema=sch)
+    chosen = compile_filter(filter) if filter is not None else None
+    wanted = list(fields) if fields is not None else None
+    if chosen is not None and wanted is not None:
+        fields = [*wanted, *sorted((chosen.fields & set(COLUMNS)) - set(wanted))]
+    if chosen is not None and chosen.needs_payload:
+        table = _filtered_by_packet(source, fields, flows or chosen.needs_flows, chosen)
+    elif flows or (chosen is not None and chosen.needs_flows):
+        table = _flow_table(source, fields)
     else:
         table = arrow_table(source, fields, fast=fast)
+    if chosen is not None and not chosen.needs_payload:
+        table = table.filter(pa.array(chosen.mask(to_pandas(table)).to_numpy()))
+    if chosen is not None:
+        keep = {*(wanted or COLUMNS), *(FLOW_COLUMNS if flows else ())}
+        table = table.select([n for n in table.column_names if n in keep])
     if short_names:
         table = table.rename_columns([ALIASES.get(n, n) for n in table.column_names])
     if engine == "arrow":
         return table
     return to_pandas(table)
+
+
+def _flow_table(source: str | Path | BinaryIO, fields: Sequence[str] | None) -> pa.Table:
+    sch = _with_flow_columns(schema(fields))
+    return pa.Table.from_batches(list(_batches(_flow_rows(source), sch)), schema=sch)
+
+
+def _with_flow_columns(sch: pa.Schema) -> pa.Schema:
+    for name, kind in FLOW_COLUMNS.items():
+        sch = sch.append(pa.field(name, kind))
+    return sch
+
+
+def _filtered_by_packet(
+    source: str | Path | BinaryIO, fields: Sequence[str] | None, flows: bool, chosen: Filter
+) -> pa.Table:
+    """The rows of the packets ``chosen`` selects, its payload tests run packet by packet."""
+    from headerkit.flows import annotate
+
+    packets = decode_capture(source)
+    pairs = annotate(packets) if flows else ((pkt, {}) for pkt in packets)
+    sch = _with_flow_columns(schema(fields)) if flows else schema(fields)
+    rows = (
+        _flow_values(pkt, extra) if flows else row(pkt)
+        for pkt, extra in pairs
+        if chosen.matches(packet_record(pkt, extra))
+    )
+    return pa.Table.from_batches(list(_batches(rows, sch)), schema=sch)
 
 
 def to_pandas(table: pa.Table) -> Any:
