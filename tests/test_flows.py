@@ -89,8 +89,12 @@ class Talk:
     def flags(self) -> list[set[str]]:
         """The tshark analysis flags of each packet, short names."""
         return [
-            {k.removeprefix("tcp.analysis.") for k in f if k.startswith("tcp.analysis.")}
-            - {"flags", "duplicate_ack_num"}
+            {
+                k.removeprefix("tcp.analysis.")
+                for k, v in f.items()
+                if k.startswith("tcp.analysis.") and v is True
+            }
+            - {"flags"}
             for f in self.fields()
         ]
 
@@ -415,3 +419,25 @@ def test_per_packet_fields_keep_no_past_flows() -> None:
             seen = kept.add(_syn(i, i))
             assert seen is not None and seen.flow.index == i
     assert kept.tcp == [] and len(kept._open) == 5
+
+
+def test_acks_rtts_bytes_in_flight_and_completeness() -> None:
+    """The bookkeeping tshark shows beside the flags, on a small exchange: two segments in
+    flight, one ACK for both, a retransmission timed from the oldest unacknowledged."""
+    talk = Talk().handshake()  # frames 1-3
+    talk.c(1001, 5001, "A", b"x" * 100, at=300).c(1101, 5001, "PA", b"y" * 50, at=310)
+    talk.s(5001, 1151, "A", at=400)  # frame 6 acknowledges frame 5 exactly
+    talk.c(1151, 5001, "PA", b"z" * 10, at=500).c(1151, 5001, "PA", b"z" * 10, at=900)
+    f = talk.fields()
+    assert [x.get("tcp.analysis.bytes_in_flight") for x in f[3:5]] == [100, 150]
+    assert [x.get("tcp.analysis.push_bytes_sent") for x in f[3:5]] == [100, 150]
+    assert f[5]["tcp.analysis.acks_frame"] == 5
+    assert f[5]["tcp.analysis.ack_rtt"] == pytest.approx(0.090)
+    assert f[1]["tcp.analysis.acks_frame"] == 1 and f[2]["tcp.analysis.acks_frame"] == 2
+    assert f[2]["tcp.analysis.initial_rtt"] == pytest.approx(0.200)
+    assert "tcp.analysis.initial_rtt" not in f[0]
+    assert f[7]["tcp.analysis.retransmission"] is True
+    assert (f[7]["tcp.analysis.rto"], f[7]["tcp.analysis.rto_frame"]) == (pytest.approx(0.4), 7)
+    assert [x["tcp.completeness"] for x in f[:5]] == [0, 1, 3, 7, 15]
+    assert f[5]["tcp.time_relative"] == pytest.approx(0.4)
+    assert f[5]["tcp.time_delta"] == pytest.approx(0.09)

@@ -23,7 +23,7 @@ whatever the length of the connection.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headerkit import seqnum
@@ -93,6 +93,15 @@ class DirectionState:
     dupacks: int = 0
     ack_lost_armed: bool = True
     last_flags: Analysis = NO_FLAGS
+    nextseq_frame: int = 0  # the frame that set nextseq
+    lastnondupack: int = 0  # the last frame that was no duplicate ACK
+    unacked: list[_Unacked] = field(
+        default_factory=list
+    )  # sent, not yet acknowledged; newest first
+    push_bytes_sent: int = 0
+    push_set_last: bool = False
+    valid_bif: bool = True  # bytes in flight are known (not after a hole, until an ACK)
+    sack: tuple[tuple[int, int], ...] = ()  # the SACK blocks of its last segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,7 @@ class SegmentAnalysis:
     seq: int  # relative to the direction's first sequence number
     ack: int  # relative to the peer's first sequence number when ACK is set
     duplicate_ack_num: int | None = None
+    timing: Timing | None = None
 
     def fields(self, *, relative: bool = True) -> dict[str, Any]:
         """The tshark fields; ``relative=False`` leaves ``tcp.seq``/``tcp.ack`` out."""
@@ -121,7 +131,56 @@ class SegmentAnalysis:
                 out[name] = True
         if self.duplicate_ack_num is not None:
             out["tcp.analysis.duplicate_ack_num"] = self.duplicate_ack_num
+        if self.timing is not None:
+            out.update(self.timing.fields())
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """tshark's per-segment bookkeeping beyond the flags (times in ns; None: not shown)."""
+
+    time_relative: int
+    time_delta: int
+    completeness: int
+    bytes_in_flight: int | None = None
+    push_bytes_sent: int | None = None
+    acks_frame: int | None = None
+    ack_rtt: int | None = None
+    initial_rtt: int | None = None
+    duplicate_ack_frame: int | None = None
+    rto: int | None = None
+    rto_frame: int | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "tcp.time_relative": self.time_relative / 1e9,
+            "tcp.time_delta": self.time_delta / 1e9,
+            "tcp.completeness": self.completeness,
+        }
+        for name in _COUNTS:
+            value = getattr(self, name)
+            if value is not None:
+                out[f"tcp.analysis.{name}"] = value
+        for name in _TIMES:
+            value = getattr(self, name)
+            if value is not None:
+                out[f"tcp.analysis.{name}"] = value / 1e9
+        return out
+
+
+_COUNTS = ("bytes_in_flight", "push_bytes_sent", "acks_frame", "duplicate_ack_frame", "rto_frame")
+_TIMES = ("ack_rtt", "initial_rtt", "rto")
+
+
+@dataclass(slots=True)
+class _Unacked:
+    """A segment sent and not yet acknowledged (tshark's ``tcp_unacked_t``)."""
+
+    frame: int
+    seq: int
+    nextseq: int
+    ts_ns: int
 
 
 class TcpAnalyzer:
@@ -136,6 +195,10 @@ class TcpAnalyzer:
         self.sides = (DirectionState(), DirectionState())
         self.syn_ns: int | None = None  # the last SYN (without ACK)
         self.first_rtt_ns: int | None = None  # from that SYN to the first ACK after it
+        self.first_ns: int | None = None  # the stream's first segment, for tcp.time_relative
+        self.last_ns = 0
+        self.completeness = 0  # tshark's tcp.completeness bits, as seen so far
+        self.analysed = 0  # segments analysed
 
     def segment(
         self,
@@ -144,8 +207,10 @@ class TcpAnalyzer:
         seglen: int | None,
         ts_ns: int,
         flags: Analysis = NO_FLAGS,
+        frame: int = 0,
     ) -> SegmentAnalysis:
-        """Analyse one segment; ``seglen`` None (a fragment, a bogus header) skips the flags."""
+        """Analyse one segment (the capture's ``frame``); ``seglen`` None (a fragment, a bogus
+        header) skips the flags."""
         fwd, rev = self.sides[side], self.sides[1 - side]
         tcp_flags = seg.flags or 0
         raw_window = seg.window or 0
@@ -162,18 +227,25 @@ class TcpAnalyzer:
             self._verify_scaling(fwd, rev, bool(tcp_flags & t.ACK))
         seq, ack = seg.seq or 0, seg.ack or 0
         self._rtt(tcp_flags, ts_ns)
+        first = self.first_ns = ts_ns if self.first_ns is None else self.first_ns
+        timing = Timing(ts_ns - first, ts_ns - (self.last_ns or first), self.completeness)
+        self.last_ns = ts_ns
         dupack: int | None = None
         if seglen is not None:
-            seg_info = _Segment(seq, ack, seglen, tcp_flags, raw_window, ts_ns)
-            flags = self._analyze(fwd, rev, seg_info, flags)
+            seg_info = _Segment(seq, ack, seglen, tcp_flags, raw_window, ts_ns, frame, _sack(seg))
+            flags, timing = self._analyze(fwd, rev, seg_info, flags, timing)
             fwd.calc_window = window
             if flags & Analysis.DUPLICATE_ACK:
                 dupack = fwd.dupacks
+            # a connection's first segment counts only if it is a SYN (tshark's rule)
+            if self.analysed or tcp_flags & (t.SYN | t.ACK) == t.SYN:
+                self.completeness |= _completeness(tcp_flags, seglen)
+            self.analysed += 1
         rel_seq = seqnum.add(seq, -fwd.base_seq) if fwd.base_seq is not None else seq
         rel_ack = ack
         if tcp_flags & t.ACK and rev.base_seq is not None:
             rel_ack = seqnum.add(ack, -rev.base_seq)
-        return SegmentAnalysis(flags, window, scale, rel_seq, rel_ack, dupack)
+        return SegmentAnalysis(flags, window, scale, rel_seq, rel_ack, dupack, timing)
 
     @staticmethod
     def _verify_scaling(fwd: DirectionState, rev: DirectionState, synack: bool) -> None:
@@ -192,12 +264,19 @@ class TcpAnalyzer:
             self.first_rtt_ns = ts_ns - self.syn_ns
 
     def _analyze(
-        self, fwd: DirectionState, rev: DirectionState, s: _Segment, flags: Analysis
-    ) -> Analysis:
+        self,
+        fwd: DirectionState,
+        rev: DirectionState,
+        s: _Segment,
+        flags: Analysis,
+        timing: Timing,
+    ) -> tuple[Analysis, Timing]:
         if fwd.base_seq is None:
             fwd.base_seq = s.seq if s.flags & t.SYN else seqnum.add(s.seq, -1)
         if rev.base_seq is None and s.flags & t.ACK:
             rev.base_seq = seqnum.add(s.ack, -1)
+        if s.ack != fwd.lastack:  # a new acknowledgment: what later duplicates repeat
+            fwd.lastnondupack = s.frame
         flags |= _window_and_ack_flags(fwd, rev, s)
         if s.ack != fwd.lastack:
             fwd.dupacks = 0
@@ -214,16 +293,34 @@ class TcpAnalyzer:
             rev.maxseqtobeacked = rev.nextseq
         if (s.seglen > 0 or s.syn_fin) and not flags & Analysis.KEEP_ALIVE:
             flags |= self._retransmission(fwd, rev, s)
+        extra: dict[str, Any] = {}
+        if flags & _RESENT and fwd.unacked and s.ts_ns != fwd.unacked[-1].ts_ns:
+            extra["rto"] = s.ts_ns - fwd.unacked[-1].ts_ns  # since the oldest unacknowledged
+            extra["rto_frame"] = fwd.unacked[-1].frame
+        if flags & Analysis.DUPLICATE_ACK:
+            extra["duplicate_ack_frame"] = fwd.lastnondupack
         nextseq = seqnum.add(s.seq, s.seglen + s.syn_fin)
+        if (s.seglen or s.syn_fin) and len(fwd.unacked) < MAX_UNACKED:
+            fwd.unacked.insert(0, _Unacked(s.frame, s.seq, nextseq, s.ts_ns))
         if not flags & Analysis.ZERO_WINDOW_PROBE:  # a probe does not move nextseq
             if seqnum.gt(nextseq, fwd.nextseq) or not fwd.nextseq:
-                fwd.nextseq, fwd.nextseq_ns = nextseq, s.ts_ns
+                fwd.nextseq, fwd.nextseq_ns, fwd.nextseq_frame = nextseq, s.ts_ns, s.frame
             if s.seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
                 fwd.maxseqtobeacked = fwd.nextseq
         fwd.window = s.window
         fwd.lastack, fwd.lastack_ns = s.ack, s.ts_ns
         fwd.last_flags = flags
-        return flags
+        if flags & Analysis.LOST_SEGMENT:
+            fwd.valid_bif = False  # until the peer acknowledges something
+        fwd.sack = s.sack
+        if s.flags & t.ACK:
+            extra.update(_acknowledge(rev, s))
+            rev.valid_bif = True
+        if s.seglen and fwd.valid_bif:
+            extra.update(_in_flight(fwd, rev, s))
+        if self.first_rtt_ns and (extra or flags):  # shown in the analysis tree, if any
+            extra["initial_rtt"] = self.first_rtt_ns
+        return flags, replace(timing, **extra)
 
     def _retransmission(self, fwd: DirectionState, rev: DirectionState, s: _Segment) -> Analysis:
         """Data, SYN or FIN that does not advance ``nextseq``: which kind of resend it is."""
@@ -256,10 +353,75 @@ class _Segment:
     flags: int
     window: int  # as sent, unscaled: tshark compares these
     ts_ns: int
+    frame: int
+    sack: tuple[tuple[int, int], ...] = ()
 
     @property
     def syn_fin(self) -> int:
         return 1 if self.flags & (t.SYN | t.FIN) else 0
+
+
+MAX_UNACKED = 1000  # segments remembered per direction until acknowledged, as tshark
+_RESENT = Analysis.RETRANSMISSION
+_COMPLETENESS = ((t.SYN | t.ACK, t.SYN, 1), (t.SYN | t.ACK, t.SYN | t.ACK, 2), (t.FIN, t.FIN, 16))
+
+
+def _completeness(flags: int, seglen: int) -> int:
+    """tshark's conversation completeness bits for one segment: 1 SYN, 2 SYN-ACK, 4 ACK,
+    8 data, 16 FIN, 32 RST."""
+    bits = sum(bit for mask, value, bit in _COMPLETENESS if flags & mask == value)
+    if flags & (t.SYN | t.ACK | t.FIN | t.RST) == t.ACK and not seglen:
+        bits |= 4
+    if seglen:
+        bits |= 8
+    if flags & t.RST:
+        bits |= 32
+    return bits
+
+
+def _acknowledge(rev: DirectionState, s: _Segment) -> dict[str, Any]:
+    """Drop what ``s`` acknowledges from the peer's unacknowledged segments; the segment it
+    acknowledges exactly (``tcp.analysis.acks_frame``) and how long that took."""
+    found: dict[str, Any] = {}
+    kept: list[_Unacked] = []
+    for sent in rev.unacked:
+        if s.ack == sent.nextseq:
+            found = {"acks_frame": sent.frame}
+            if s.ts_ns != sent.ts_ns:  # tshark shows no zero RTT
+                found["ack_rtt"] = s.ts_ns - sent.ts_ns
+        elif seqnum.gt(s.ack, sent.seq) and seqnum.le(s.ack, sent.nextseq):
+            sent.seq = s.ack  # part of it acknowledged
+            kept.append(sent)
+            continue
+        elif seqnum.gt(sent.nextseq, s.ack):
+            kept.append(sent)
+            continue
+        # older than the ACK, or acknowledged exactly: forgotten
+    rev.unacked = kept
+    return found
+
+
+def _in_flight(fwd: DirectionState, rev: DirectionState, s: _Segment) -> dict[str, Any]:
+    """Bytes in flight after a data segment (from the oldest unacknowledged byte to the
+    highest sent, less what the peer's last SACK blocks say arrived), and tshark's bytes
+    sent since the last PSH."""
+    found: dict[str, Any] = {}
+    if not fwd.unacked:
+        return found
+    base = fwd.base_seq or 0
+    first = min(seqnum.add(u.seq, -base) for u in fwd.unacked)
+    last = max(seqnum.add(u.nextseq, -base) for u in fwd.unacked)
+    if 0 < last - first < 2_000_000_000:
+        delivered = sum(seqnum.diff(right, left) for left, right in rev.sack)
+        found["bytes_in_flight"] = last - first - delivered
+    push = bool(s.flags & t.PSH)
+    if push or fwd.push_set_last:
+        fwd.push_bytes_sent = s.seglen if fwd.push_set_last else fwd.push_bytes_sent + s.seglen
+    else:
+        fwd.push_bytes_sent += s.seglen
+    fwd.push_set_last = push
+    found["push_bytes_sent"] = fwd.push_bytes_sent
+    return found
 
 
 def _window_and_ack_flags(fwd: DirectionState, rev: DirectionState, s: _Segment) -> Analysis:
@@ -294,6 +456,11 @@ def _window_and_ack_flags(fwd: DirectionState, rev: DirectionState, s: _Segment)
         fwd.ack_lost_armed = False  # tshark then says nothing of the peer ACKing unseen data
         flags |= Analysis.DUPLICATE_ACK
     return flags
+
+
+def _sack(seg: TCP) -> tuple[tuple[int, int], ...]:
+    opt = seg.option(t.SACK)
+    return opt.value if opt is not None and isinstance(opt.value, tuple) else ()
 
 
 def _window_shift(seg: TCP) -> int | None:

@@ -177,7 +177,7 @@ class FlowTable:
                 analyzer, conn = _tcp_state(flow)
                 side = flow.sides[0]
         seglen = seg.payload_length
-        analysis = analyzer.segment(side, seg, seglen, ts, extra)
+        analysis = analyzer.segment(side, seg, seglen, ts, extra, pkt.number or 0)
         if seglen is not None:
             node = 0 if from_a else 1
             conn.update(node, flags, seg.seq or 0, seg.ack or 0, seglen)

@@ -105,6 +105,17 @@ FLOW_COLUMNS: dict[str, pa.DataType] = {
     "tcp.analysis.flags": pa.bool_(),
     **{f"tcp.analysis.{flag}": pa.bool_() for flag in ANALYSIS_FLAGS},
     "tcp.analysis.duplicate_ack_num": _u32,
+    "tcp.analysis.duplicate_ack_frame": _u64,
+    "tcp.analysis.bytes_in_flight": _u32,
+    "tcp.analysis.push_bytes_sent": _u32,
+    "tcp.analysis.acks_frame": _u64,
+    "tcp.analysis.ack_rtt": pa.float64(),
+    "tcp.analysis.initial_rtt": pa.float64(),
+    "tcp.analysis.rto": pa.float64(),
+    "tcp.analysis.rto_frame": _u64,
+    "tcp.time_relative": pa.float64(),
+    "tcp.time_delta": pa.float64(),
+    "tcp.completeness": _u8,
 }
 
 # Short names for interactive use: ``read_table(path, short_names=True)``.
