@@ -19,6 +19,7 @@ from headerkit.cli import (
     plot,
     replay,
     simulate,
+    stats,
 )
 from headerkit.errors import (
     BuildError,
@@ -33,6 +34,7 @@ SUBCOMMANDS = (
     decode,
     flows,
     follow,
+    stats,
     plot,
     simulate,
     replay,
