@@ -90,6 +90,7 @@ class DirectionState:
     maxseqtobeacked: int = 0
     lastack: int = 0
     lastack_ns: int = 0
+    lastack_frame: int = 0
     dupacks: int = 0
     ack_lost_armed: bool = True
     last_flags: Analysis = NO_FLAGS
@@ -308,7 +309,7 @@ class TcpAnalyzer:
             if s.seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
                 fwd.maxseqtobeacked = fwd.nextseq
         fwd.window = s.window
-        fwd.lastack, fwd.lastack_ns = s.ack, s.ts_ns
+        fwd.lastack, fwd.lastack_ns, fwd.lastack_frame = s.ack, s.ts_ns, s.frame
         fwd.last_flags = flags
         if flags & Analysis.LOST_SEGMENT:
             fwd.valid_bif = False  # until the peer acknowledges something

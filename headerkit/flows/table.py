@@ -143,17 +143,14 @@ class FlowTable:
 
     def add(self, pkt: Packet) -> Seen | None:
         """Account for one packet; None when it has no TCP/UDP header tshark would track."""
-        ip, seg = pkt.ip, pkt.transport
         if self.first_ns is None:
             self.first_ns = pkt.timestamp_ns
-        if ip is None or ip.src is None or ip.dst is None or seg is None:
+        ends = _endpoints(pkt)
+        if ends is None:
             return None
-        if seg.srcport is None or seg.dstport is None:
-            return None
-        if isinstance(seg, TCP) and seg.window is None:
-            return None  # tshark gives up before the conversation with under 16 bytes
-        src_addr, dst_addr = _addresses(ip)
-        src, dst = Endpoint(src_addr, seg.srcport), Endpoint(dst_addr, seg.dstport)
+        src, dst = ends
+        seg = pkt.transport
+        assert seg is not None
         ts = pkt.timestamp_ns or 0
         if isinstance(seg, UDP):
             flow, from_a = self._flow("udp", src, dst, ts)
@@ -185,6 +182,14 @@ class FlowTable:
             conn.mark(node, flags, seglen, analysis.flags, bad)
         self._count(flow, from_a, pkt, seglen or 0)
         return Seen(pkt, flow, from_a, analysis)
+
+    def lookup(self, pkt: Packet) -> Flow | None:
+        """The open flow ``pkt`` belongs to, changing nothing (None if it starts a new one)."""
+        ends = _endpoints(pkt)
+        if ends is None:
+            return None
+        proto: Protocol = "tcp" if pkt.tcp is not None else "udp"
+        return self._open.get(_key(proto, *ends))
 
     def _flow(self, proto: Protocol, src: Endpoint, dst: Endpoint, ts: int) -> tuple[Flow, bool]:
         key = _key(proto, src, dst)
@@ -261,6 +266,19 @@ class FlowTable:
 def _tcp_state(flow: Flow) -> tuple[TcpAnalyzer, Connection]:
     assert flow.analyzer is not None and flow.connection is not None, "a TCP flow"
     return flow.analyzer, flow.connection
+
+
+def _endpoints(pkt: Packet) -> tuple[Endpoint, Endpoint] | None:
+    """Source and destination as tshark keys conversations, or None if it tracks none."""
+    ip, seg = pkt.ip, pkt.transport
+    if ip is None or ip.src is None or ip.dst is None or seg is None:
+        return None
+    if seg.srcport is None or seg.dstport is None:
+        return None
+    if isinstance(seg, TCP) and seg.window is None:
+        return None  # tshark gives up before the conversation with under 16 bytes
+    src_addr, dst_addr = _addresses(ip)
+    return Endpoint(src_addr, seg.srcport), Endpoint(dst_addr, seg.dstport)
 
 
 def _key(proto: Protocol, src: Endpoint, dst: Endpoint) -> tuple[Protocol, Endpoint, Endpoint]:
