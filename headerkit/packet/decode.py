@@ -22,6 +22,7 @@ from headerkit.errors import (
 )
 from headerkit.packet.ip_options import (
     home_address,
+    jumbo_payload_length,
     routing_final_destination,
     source_route_destination,
     tlv_overrun,
@@ -57,7 +58,9 @@ from headerkit.schemas.ipv6 import (
 )
 from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.link import (
+    CHDLC_LAYOUT,
     ETHERNET_LAYOUT,
+    IPNET_LAYOUT,
     JUNIPER_HEADER_LAYOUT,
     LINUX_SLL2_LAYOUT,
     LINUX_SLL_LAYOUT,
@@ -230,8 +233,12 @@ class _Decoder:
             return off + layout.size, f.get("protocol") if len(f) == len(layout.names) else None
         if lt in (LinkType.NULL, LinkType.LOOP):
             return self.null(lt)
-        if lt == LinkType.PPP:
+        if lt in (LinkType.PPP, LinkType.PPP_HDLC):
             return self.ppp(off)
+        if lt == LinkType.C_HDLC:
+            return self.chdlc(off)
+        if lt == LinkType.IPNET:
+            return self.ipnet(off)
         if lt == LinkType.NFLOG:
             return self.nflog(off)
         if lt == LinkType.PKTAP and off == 0:
@@ -297,6 +304,20 @@ class _Decoder:
         self.encap("ppp", PPP_LAYOUT.size, f["protocol"])
         return off + PPP_LAYOUT.size, _PPP_ETHERTYPES.get(f["protocol"])
 
+    def chdlc(self, off: int) -> tuple[int, int | None]:
+        f = self.fixed(CHDLC_LAYOUT, off, "chdlc")
+        if len(f) < len(CHDLC_LAYOUT.names):
+            return off, None
+        self.encap("chdlc", CHDLC_LAYOUT.size, f["protocol"])
+        return off + CHDLC_LAYOUT.size, f["protocol"]
+
+    def ipnet(self, off: int) -> tuple[int, int | None]:
+        f = self.fixed(IPNET_LAYOUT, off, "ipnet")
+        if len(f) < len(IPNET_LAYOUT.names):
+            return off, None
+        self.encap("ipnet", IPNET_LAYOUT.size, f["family"])
+        return off + IPNET_LAYOUT.size, link_schema.IPNET_FAMILIES.get(f["family"])
+
     def nflog(self, off: int) -> tuple[int, int | None]:
         f = self.fixed(NFLOG_HEADER_LAYOUT, off, "nflog")
         if len(f) < len(NFLOG_HEADER_LAYOUT.names):
@@ -338,6 +359,8 @@ class _Decoder:
             self.cut("null", "family", 0, 4)
             self.pkt.layers.append(Null())
             return 0, None
+        if self.buf[0] in link_schema.CHDLC_ADDRESSES and self.buf[1] == 0:
+            return self.chdlc(0)  # BSD/OS wrote Cisco HDLC under DLT_NULL, as tshark finds
         if lt == LinkType.LOOP:
             family, order = NULL_BE_LAYOUT.unpack(self.buf, 0)[0], "big"
         else:
@@ -366,7 +389,11 @@ class _Decoder:
     # ------------------------------------------------------------------ network layer
     def ipv4(self, off: int) -> None:
         if off < self.cap_end and self.buf[off] >> 4 == 6:
-            self.ipv6(off)  # tshark hands a version-6 header to IPv6 whatever named it IPv4
+            if self.pkt.layers and not isinstance(self.pkt.layers[-1], IPv4 | IPv6):
+                # an EtherType (not a raw-IP link) said IPv4: tshark calls it bogus, then
+                # hands the version-6 header to IPv6 all the same
+                self.pkt.notes.append("Bogus IPv4 version 6: decoded as IPv6, as tshark does")
+            self.ipv6(off)
             return
         if off + 20 <= self.cap_end:
             ip = IPv4(*IPV4_LAYOUT.unpack(self.buf, off))
@@ -428,6 +455,10 @@ class _Decoder:
         )
 
     def ipv6(self, off: int) -> None:
+        if off < self.cap_end and self.buf[off] >> 4 != 6:
+            version = self.buf[off] >> 4
+            self.problem(InvalidFieldError("ipv6", "version", off, f"Bogus IPv6 version {version}"))
+            return  # tshark decodes no further
         f = self.fixed(IPV6_LAYOUT, off, "ipv6")
         ip = IPv6(**_addresses(f))
         self.pkt.layers.append(ip)
@@ -438,6 +469,7 @@ class _Decoder:
         dst = self.buf[off + 24 : off + 40]
         off += 40
         plen: int = ip.payload_length  # type: ignore[assignment]
+        start = off  # the payload, extension headers included
         ip_end = self.rep_end if plen == 0 else min(off + plen, self.rep_end)
         nh: int = ip.next_header  # type: ignore[assignment]
         fragment = False
@@ -447,6 +479,9 @@ class _Decoder:
             if ext is None:
                 return
             ip.extensions.append(ext)
+            jumbo = jumbo_payload_length(ext) if plen == 0 else None
+            if jumbo is not None:  # RFC 2675: the length the payload length field cannot hold
+                ip_end = min(start + jumbo, self.rep_end)
             off += ext.length
             nh = ext.next_header
             if ext.header == ipv6_schema.FRAGMENT:

@@ -1,4 +1,5 @@
-"""IP options and extension headers that change which addresses a transport checksum covers."""
+"""IP options and extension headers the transport layer depends on: those that change which
+addresses its checksum covers, and the jumbo payload length (RFC 2675)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ ROUTING_TYPE_0 = 0
 ROUTING_TYPE_2 = 2
 ROUTING_SRH = 4
 HOME_ADDRESS_OPTION = 0xC9
+JUMBO_PAYLOAD_OPTION = 0xC2
 
 
 def source_route_destination(options: bytes) -> bytes | None:
@@ -60,17 +62,28 @@ def home_address(ext: IPv6Extension) -> bytes | None:
     """The Home Address option's address in a destination options header, if any."""
     if ext.header != ipv6_schema.DESTINATION_OPTIONS:
         return None
-    data = ext.data
+    return _option(ext.data, HOME_ADDRESS_OPTION, 16)
+
+
+def jumbo_payload_length(ext: IPv6Extension) -> int | None:
+    """A hop-by-hop header's Jumbo Payload length (RFC 2675): the packet's length past the
+    IPv6 header, when its payload length field says 0."""
+    if ext.header != ipv6_schema.HOP_BY_HOP:
+        return None
+    value = _option(ext.data, JUMBO_PAYLOAD_OPTION, 4)
+    return int.from_bytes(value, "big") if value is not None else None
+
+
+def _option(data: bytes, kind: int, length: int) -> bytes | None:
+    """The value of the first ``kind`` option of ``length`` bytes in an IPv6 options header."""
     i = 0
     while i + 1 < len(data):
-        kind = data[i]
-        if kind == 0:  # Pad1
+        if data[i] == 0:  # Pad1
             i += 1
             continue
-        length = data[i + 1]
-        if kind == HOME_ADDRESS_OPTION and length == 16 and i + 18 <= len(data):
-            return data[i + 2 : i + 18]
-        i += 2 + length
+        if data[i] == kind and data[i + 1] == length and i + 2 + length <= len(data):
+            return data[i + 2 : i + 2 + length]
+        i += 2 + data[i + 1]
     return None
 
 

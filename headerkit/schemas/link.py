@@ -121,7 +121,27 @@ JUNIPER_MAGIC = b"MGC"
 JUNIPER_HEADER = cs.Struct("magic" / cs.Bytes(3), "flags" / cs.Int8ub, "ext_length" / cs.Int16ub)
 JUNIPER_FLAG_EXT = 0x80
 
+# Cisco HDLC: address (0x0F unicast, 0x8F broadcast), control 0x00, then an EtherType;
+# BSD/OS wrote it under the null link type too.
+CHDLC = cs.Struct("address" / cs.Int8ub, "control" / cs.Int8ub, "protocol" / cs.Int16ub)
+CHDLC_ADDRESSES = frozenset({0x0F, 0x8F})
+
+# Solaris IPNET: a 24-byte header whose second byte is the address family.
+IPNET = cs.Struct(
+    "version" / cs.Int8ub,
+    "family" / cs.Int8ub,
+    "htype" / cs.Int16ub,
+    "length" / cs.Int32ub,
+    "ifindex" / cs.Int32ub,
+    "grifindex" / cs.Int32ub,
+    "zsrc" / cs.Int32ub,
+    "zdst" / cs.Int32ub,
+)
+IPNET_FAMILIES = {2: ETHERTYPE_IPV4, 26: ETHERTYPE_IPV6}
+
 PPP_LAYOUT = FixedLayout(PPP_PROTOCOL)
+CHDLC_LAYOUT = FixedLayout(CHDLC)
+IPNET_LAYOUT = FixedLayout(IPNET)
 PPPOE_LAYOUT = FixedLayout(PPPOE)
 LLC_SNAP_LAYOUT = FixedLayout(LLC_SNAP)
 NFLOG_HEADER_LAYOUT = FixedLayout(NFLOG_HEADER)

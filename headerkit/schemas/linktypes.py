@@ -9,12 +9,15 @@ class LinkType(IntEnum):
     NULL = 0
     ETHERNET = 1
     PPP = 9
+    PPP_HDLC = 50
     DLT_RAW = 12  # DLT_RAW as some systems wrote it into pcap files
     DLT_RAW_OPENBSD = 14
     RAW = 101
+    C_HDLC = 104
     LOOP = 108
     LINUX_SLL = 113
     JUNIPER_ETHER = 178
+    IPNET = 226
     NFLOG = 239
     IPV4 = 228
     IPV6 = 229
