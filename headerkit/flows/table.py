@@ -142,15 +142,28 @@ class FlowTable:
         self._open: OrderedDict[tuple[Protocol, Endpoint, Endpoint], Flow] = OrderedDict()
 
     def add(self, pkt: Packet) -> Seen | None:
-        """Account for one packet; None when it has no TCP/UDP header tshark would track."""
+        """Account for one packet; what it was seen as in its innermost conversation, or
+        None when it has no TCP/UDP header tshark would track."""
+        seen = self.add_all(pkt)
+        return seen[-1] if seen else None
+
+    def add_all(self, pkt: Packet) -> list[Seen]:
+        """Account for one packet in every conversation it belongs to, outermost first (a
+        tunnel's UDP and the TCP inside it, as tshark counts both)."""
         if self.first_ns is None:
             self.first_ns = pkt.timestamp_ns
-        ends = _endpoints(pkt)
+        found = []
+        for ip, seg in pkt.conversations():
+            seen = self._add(pkt, ip, seg)
+            if seen is not None:
+                found.append(seen)
+        return found
+
+    def _add(self, pkt: Packet, ip: IPv4 | IPv6, seg: TCP | UDP) -> Seen | None:
+        ends = _endpoints(ip, seg)
         if ends is None:
             return None
         src, dst = ends
-        seg = pkt.transport
-        assert seg is not None
         ts = pkt.timestamp_ns or 0
         if isinstance(seg, UDP):
             flow, from_a = self._flow("udp", src, dst, ts)
@@ -184,11 +197,13 @@ class FlowTable:
         return Seen(pkt, flow, from_a, analysis)
 
     def lookup(self, pkt: Packet) -> Flow | None:
-        """The open flow ``pkt`` belongs to, changing nothing (None if it starts a new one)."""
-        ends = _endpoints(pkt)
+        """The open flow of ``pkt``'s innermost conversation, changing nothing (None if it
+        starts a new one)."""
+        pairs = pkt.conversations()
+        ends = _endpoints(*pairs[-1]) if pairs else None
         if ends is None:
             return None
-        proto: Protocol = "tcp" if pkt.tcp is not None else "udp"
+        proto: Protocol = "tcp" if isinstance(pairs[-1][1], TCP) else "udp"
         return self._open.get(_key(proto, *ends))
 
     def _flow(self, proto: Protocol, src: Endpoint, dst: Endpoint, ts: int) -> tuple[Flow, bool]:
@@ -268,10 +283,9 @@ def _tcp_state(flow: Flow) -> tuple[TcpAnalyzer, Connection]:
     return flow.analyzer, flow.connection
 
 
-def _endpoints(pkt: Packet) -> tuple[Endpoint, Endpoint] | None:
+def _endpoints(ip: IPv4 | IPv6, seg: TCP | UDP) -> tuple[Endpoint, Endpoint] | None:
     """Source and destination as tshark keys conversations, or None if it tracks none."""
-    ip, seg = pkt.ip, pkt.transport
-    if ip is None or ip.src is None or ip.dst is None or seg is None:
+    if ip.src is None or ip.dst is None:
         return None
     if seg.srcport is None or seg.dstport is None:
         return None
@@ -323,5 +337,7 @@ def annotate(
     """
     table = FlowTable(keep=False, max_flows=max_flows)
     for pkt in packets:
-        seen = table.add(pkt)
-        yield pkt, ({} if seen is None else seen.fields(relative=relative))
+        fields: dict[str, Any] = {}
+        for seen in table.add_all(pkt):  # a tunnel's UDP, then the TCP inside it
+            fields.update(seen.fields(relative=relative))
+        yield pkt, fields

@@ -40,6 +40,7 @@ from headerkit.packet.layers import (
     LinuxSLL2,
     Mpls,
     Null,
+    Tunnel,
     UnknownLink,
     Vlan,
     mac,
@@ -48,6 +49,7 @@ from headerkit.packet.layers import (
 from headerkit.packet.options import ignore_problem, parse_options
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
+from headerkit.schemas import tunnels
 from headerkit.schemas.checksum import ChecksumStatus, internet_checksum, pseudo_header_sum
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import (
@@ -77,6 +79,7 @@ from headerkit.schemas.link import (
 )
 from headerkit.schemas.linktypes import LINKTYPE_MASK, RAW_IP, LinkType, linktype_name
 from headerkit.schemas.tcp import TCP_LAYOUT
+from headerkit.schemas.tunnels import GENEVE_LAYOUT, GRE_LAYOUT, GTPU_LAYOUT, VXLAN_LAYOUT
 from headerkit.schemas.udp import UDP_LAYOUT
 
 _PPP_ETHERTYPES = {
@@ -88,6 +91,7 @@ OFFLOAD = "checksum offload, filled in later by the NIC (never, on loopback)"
 
 PROTO_TCP = 6
 PROTO_UDP = 17
+MAX_NESTING = 16  # network layers one frame may nest (tunnels in tunnels): bounds the work
 
 # tshark reads the TCP header's first 16 bytes before it shows anything past the ports.
 _TCP_PARTIAL_MIN = {"seq": 16, "ack": 16, "data_offset": 16, "flags": 16, "window": 16}
@@ -127,7 +131,26 @@ class Packet:
 
     @property
     def transport(self) -> TCP | UDP | None:
+        """The innermost TCP header, else the innermost UDP one."""
         return self.tcp or self.udp
+
+    def conversations(self) -> list[tuple[IPv4 | IPv6, TCP | UDP]]:
+        """Each TCP or UDP header with the IP header it travelled in, outermost first (a
+        VXLAN frame carries a UDP conversation and, inside it, a TCP one)."""
+        found: list[tuple[IPv4 | IPv6, TCP | UDP]] = []
+        ip: IPv4 | IPv6 | None = None
+        for layer in self.layers:
+            if isinstance(layer, IPv4 | IPv6):
+                ip = layer
+            elif isinstance(layer, TCP | UDP) and ip is not None:
+                found.append((ip, layer))
+        return found
+
+    @property
+    def transport_ip(self) -> IPv4 | IPv6 | None:
+        """The IP header the transport header travelled in (inside a tunnel, the inner one)."""
+        transport = self.transport
+        return next((ip for ip, seg in self.conversations() if seg is transport), self.ip)
 
     @property
     def payload(self) -> bytes:
@@ -163,7 +186,7 @@ def decode(
 class _Decoder:
     """One pass over one frame; each ``_layer`` method returns the next protocol to decode."""
 
-    __slots__ = ("buf", "cap_end", "declared_end", "pkt", "rep_end", "strict")
+    __slots__ = ("buf", "cap_end", "declared_end", "depth", "pkt", "rep_end", "strict")
 
     def __init__(self, pkt: Packet, strict: bool) -> None:
         self.pkt = pkt
@@ -172,6 +195,7 @@ class _Decoder:
         self.rep_end = max(pkt.wirelen, self.cap_end)
         self.declared_end = 0  # where the IP length fields say the packet ends
         self.strict = strict
+        self.depth = 0  # tunnels entered
 
     def problem(self, err: DecodeError) -> None:
         if self.strict:
@@ -180,7 +204,16 @@ class _Decoder:
 
     def run(self) -> None:
         off, ethertype = self.link()
+        self.network(off, ethertype)
+
+    def network(self, off: int, ethertype: int | None) -> None:
+        """Decode what an EtherType names at ``off``: MPLS labels, then IPv4 or IPv6."""
         if ethertype is None:
+            return
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            reason = f"more than {MAX_NESTING} headers nested in tunnels"
+            self.problem(InvalidFieldError("tunnel", "protocol", off, reason))
             return
         while ethertype in link_schema.ETHERTYPE_MPLS:
             off, ethertype = self.mpls(off)
@@ -188,6 +221,10 @@ class _Decoder:
             self.ipv4(off)
         elif ethertype == link_schema.ETHERTYPE_IPV6:
             self.ipv6(off)
+        elif ethertype == tunnels.ETHERTYPE_TRANSPARENT_ETHERNET:
+            self.network(*self.ethernet(off))
+        elif ethertype == tunnels.ETHERTYPE_PPP:
+            self.network(*self.ppp(off))
 
     # ------------------------------------------------------------------ helpers
     def fixed(self, layout: FixedLayout, off: int, layer: str) -> dict[str, Any]:
@@ -541,6 +578,88 @@ class _Decoder:
             self.tcp(off, end, src, dst, fragment)
         elif proto == PROTO_UDP:
             self.udp(off, end, src, dst, fragment)
+        elif fragment:
+            return  # a tunnel's first fragment: what it carries is not all here
+        elif proto == tunnels.PROTO_IPV4_IN_IP:
+            self.network(off, link_schema.ETHERTYPE_IPV4)
+        elif proto == tunnels.PROTO_IPV6_IN_IP:
+            self.network(off, link_schema.ETHERTYPE_IPV6)
+        elif proto == tunnels.PROTO_GRE:
+            self.network(*self.gre(off, end))
+
+    # ------------------------------------------------------------------ tunnels
+    def gre(self, off: int, end: int) -> tuple[int, int | None]:
+        """GRE's header and its optional fields; the offset and EtherType of what it carries."""
+        f = self.fixed(GRE_LAYOUT, off, "gre")
+        if len(f) < len(GRE_LAYOUT.names):
+            return off, None
+        flags = f["flags_version"]
+        length = GRE_LAYOUT.size
+        fields = {}
+        for bit, name in (
+            (tunnels.GRE_CHECKSUM | tunnels.GRE_ROUTING, "checksum"),
+            (tunnels.GRE_KEY, "key"),
+            (tunnels.GRE_SEQUENCE, "sequence"),
+        ):
+            if flags & bit:
+                fields[name] = int.from_bytes(self.buf[off + length : off + length + 4], "big")
+                length += 4
+        if flags & tunnels.GRE_VERSION == 1 and flags & tunnels.GRE_ACK:
+            length += 4
+        if off + length > min(end, self.cap_end):
+            self.cut("gre", "options", off, length)
+            return off, None
+        self.pkt.layers.append(
+            Tunnel("gre", length, f["protocol"], fields.get("key"), fields.get("sequence"))
+        )
+        if off + length >= end:
+            return off + length, None  # a GRE packet without payload (PPTP acknowledges so)
+        return off + length, f["protocol"]
+
+    def udp_tunnel(self, dgram: UDP, off: int, end: int) -> None:
+        """What a UDP datagram to or from a tunnel's port carries (VXLAN, Geneve, GTP-U)."""
+        ports = {dgram.srcport, dgram.dstport}
+        if tunnels.VXLAN_PORT in ports:
+            f = self.fixed(VXLAN_LAYOUT, off, "vxlan")
+            if len(f) == len(VXLAN_LAYOUT.names):
+                vni = int.from_bytes(f["vni"], "big")
+                self.pkt.layers.append(Tunnel("vxlan", VXLAN_LAYOUT.size, None, vni))
+                self.network(*self.ethernet(off + VXLAN_LAYOUT.size))
+        elif tunnels.GENEVE_PORT in ports:
+            f = self.fixed(GENEVE_LAYOUT, off, "geneve")
+            if len(f) == len(GENEVE_LAYOUT.names):
+                length = GENEVE_LAYOUT.size + (f["version_optlen"] & 0x3F) * 4
+                vni = int.from_bytes(f["vni"], "big")
+                self.pkt.layers.append(Tunnel("geneve", length, f["protocol"], vni))
+                if off + length <= min(end, self.cap_end):
+                    self.network(off + length, f["protocol"])
+        elif tunnels.GTPU_PORT in ports:
+            self.gtpu(off, end)
+
+    def gtpu(self, off: int, end: int) -> None:
+        f = self.fixed(GTPU_LAYOUT, off, "gtp")
+        if len(f) < len(GTPU_LAYOUT.names) or f["type"] != tunnels.GTPU_G_PDU:
+            return
+        length = GTPU_LAYOUT.size
+        if f["flags"] & tunnels.GTPU_OPTIONAL:
+            length += 4
+            following = self.buf[off + length - 1] if off + length <= self.cap_end else 0
+            # each extension header is a multiple of 4 bytes, at least 4: the walk ends
+            while f["flags"] & tunnels.GTPU_EXTENSION and following:
+                if off + length >= min(end, self.cap_end):
+                    self.cut("gtp", "extension", off, length + 1)
+                    return
+                size = self.buf[off + length] * 4
+                if size == 0:
+                    self.problem(InvalidFieldError("gtp", "extension", off + length, "length 0"))
+                    return
+                length += size
+                following = self.buf[off + length - 1] if off + length <= self.cap_end else 0
+        if off + length > min(end, self.cap_end):
+            self.cut("gtp", "header", off, length)
+            return
+        self.pkt.layers.append(Tunnel("gtp", length, None, f["teid"]))
+        self.network(off + length, self.ip_version(off + length))
 
     def tcp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
         cap = min(self.cap_end, end)
@@ -669,6 +788,8 @@ class _Decoder:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:
             dgram.checksum_status = self.verify(off, off + length, src, dst, PROTO_UDP, off + 6)
+        if not fragment:
+            self.udp_tunnel(dgram, off + 8, off + length)
 
 
 def _keep(layer: Layer, names: list[str]) -> None:

@@ -120,6 +120,22 @@ class Encapsulation(Layer):
 
 
 @dataclass(slots=True, repr=False)
+class Tunnel(Layer):
+    """A tunnel header stepped over to reach the packet inside: GRE, VXLAN, Geneve, GTP-U.
+
+    ``key`` is what tells tunnels apart (GRE key, VXLAN or Geneve VNI, GTP-U TEID),
+    ``sequence`` GRE's sequence number, ``protocol`` the EtherType of what follows.
+    """
+
+    name: ClassVar[str] = "tunnel"
+    kind: str = ""
+    length: int = 0
+    protocol: int | None = None
+    key: int | None = None
+    sequence: int | None = None
+
+
+@dataclass(slots=True, repr=False)
 class UnknownLink(Layer):
     """A link layer headerkit does not decode, kept as bytes with its link type named."""
 

@@ -62,7 +62,7 @@ def summary_line(
     when = ""
     if pkt.timestamp_ns is not None:
         when = f"{(pkt.timestamp_ns - (t0_ns or pkt.timestamp_ns)) / 1e9:12.6f} "
-    ip = pkt.ip
+    ip = pkt.transport_ip  # inside a tunnel, the inner addresses, as tshark shows them
     seg = pkt.transport
     v6 = isinstance(ip, IPv6)
     src_port = seg.srcport if seg else None

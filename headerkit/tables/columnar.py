@@ -42,6 +42,7 @@ from headerkit.packet.decode import PROTO_TCP, PROTO_UDP, decode
 from headerkit.packet.layers import ntop
 from headerkit.schemas import link as link_schema
 from headerkit.schemas import tcp as t
+from headerkit.schemas import tunnels
 from headerkit.schemas.checksum import ChecksumStatus
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import EXTENSION_HEADERS, IPV6_LAYOUT
@@ -75,6 +76,10 @@ _LOW_BYTES = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], np.uint64)  # the first k byt
 
 # columns that depend on the record alone, the same for a packet decoded either way
 _FRAME = ("frame.number", "frame.time", "frame.time_epoch", "frame.len", "frame.cap_len")
+
+# Tunnels (GRE, IP in IP; VXLAN, Geneve, GTP-U): left to the per-packet decoder.
+_TUNNEL_PROTOCOLS = [tunnels.PROTO_IPV4_IN_IP, tunnels.PROTO_IPV6_IN_IP, tunnels.PROTO_GRE]
+_TUNNEL_PORTS = [tunnels.VXLAN_PORT, tunnels.GENEVE_PORT, tunnels.GTPU_PORT]
 
 
 # -- records ------------------------------------------------------------------------------
@@ -722,6 +727,7 @@ class _Decoder:
         self.pseudo[rows] = _be_words(block, at, words)
 
     def transport_at(self, rows: Arr, proto: Arr, t_off: Arr, ip_len: Arr) -> None:
+        self.mark(rows, np.isin(proto, _TUNNEL_PROTOCOLS))  # the per-packet decoder goes in
         self.proto[rows] = proto
         self.t_off[rows] = t_off
         self.end[rows] = self.ip_off[rows] + ip_len
@@ -820,8 +826,9 @@ class _Decoder:
         h = _Header(_gather(self.r.data, self.t_off[rows], UDP_LAYOUT.size), UDP_LAYOUT)
         length = h["length"].astype(np.int64)
         bad = (length < UDP_LAYOUT.size) | (length > self.end[rows] - self.t_off[rows])
+        tunnel = np.isin(h["srcport"], _TUNNEL_PORTS) | np.isin(h["dstport"], _TUNNEL_PORTS)
         rows, length, sport, dport, checksum = self.drop(
-            bad, rows, length, h["srcport"], h["dstport"], h["checksum"]
+            bad | tunnel, rows, length, h["srcport"], h["dstport"], h["checksum"]
         )
         self.put("udp.srcport", rows, sport)
         self.put("udp.dstport", rows, dport)
