@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+from collections.abc import Iterator
 
 from headerkit.captures.compression import NAMES
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import FilterError
+from headerkit.packet.decode import Packet
+from headerkit.packet.defrag import reassemble
 from headerkit.schemas.tcp import TCP_LAYOUT
-from headerkit.tables.filter import Filter, compile_filter
+from headerkit.tables.filter import Filter, compile_filter, select
 
 _PORT_BITS = dict((name, width) for name, _, width in TCP_LAYOUT.bits)["srcport"]
 PORT_MAX = (1 << _PORT_BITS) - 1
@@ -103,3 +107,25 @@ def add_filter(parser: argparse.ArgumentParser) -> None:
         help="only packets this display filter selects, in tshark's syntax "
         "('tcp.port == 80 and tcp.len > 0', 'ip.addr == 10.0.0.0/8', 'tcp.analysis.flags')",
     )
+
+
+def add_reassemble(parser: argparse.ArgumentParser, default: bool) -> None:
+    """``--reassemble`` / ``--no-reassemble``: IP fragments put back together, as tshark does
+    by default."""
+    parser.add_argument(
+        "--reassemble",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="reassemble IPv4 and IPv6 fragments: the frame that completes a datagram "
+        f"carries its transport header (default: {'on' if default else 'off'})",
+    )
+
+
+def packets(args: argparse.Namespace) -> Iterator[Packet]:
+    """The capture's packets as the options ask: reassembled, then filtered."""
+    found: Iterator[Packet] = iter(decode_capture(args.file))
+    if getattr(args, "reassemble", False):
+        found = reassemble(found)
+    if getattr(args, "filter", None) is not None:
+        found = select(found, args.filter)
+    return found

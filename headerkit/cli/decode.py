@@ -18,6 +18,7 @@ from headerkit.flows import annotate
 from headerkit.flows.analysis import Analysis
 from headerkit.flows.table import MAX_FLOWS
 from headerkit.packet.decode import Packet
+from headerkit.packet.defrag import reassemble
 from headerkit.packet.summary import field_tree, summary_line
 from headerkit.tables.filter import packet_record
 from headerkit.tables.tshark import tshark_fields
@@ -113,6 +114,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=types.port, help="only packets to or from this TCP/UDP port")
     p.add_argument("--host", type=types.address, help="only packets to or from this IP address")
     types.add_filter(p)
+    types.add_reassemble(p, default=False)
     p.add_argument(
         "--strict",
         action="store_true",
@@ -212,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1
     packets: Iterator[Packet] = iter(capture)
+    if args.reassemble:
+        packets = reassemble(packets)
     progress = None
     if not args.no_progress and sys.stderr.isatty() and os.path.getsize(args.file) > 8 << 20:
         packets, progress = _with_progress(packets, args.file)
@@ -256,9 +260,9 @@ def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) 
 
 def _selects(args: argparse.Namespace) -> bool:
     """Whether any option picks packets, stops early or adds per-packet fields."""
-    return bool(args.tcp or args.udp or args.host or args.strict or args.flows) or any(
-        x is not None for x in (args.port, args.count, args.filter)
-    )
+    return bool(
+        args.tcp or args.udp or args.host or args.strict or args.flows or args.reassemble
+    ) or any(x is not None for x in (args.port, args.count, args.filter))
 
 
 def _parquet_columnar(source: str, path: str) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows.explain import Explanation, explain
@@ -23,12 +22,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--frame", type=types.positive, action="append", help="a frame number")
     which.add_argument("--stream", type=types.count, help="every flagged frame of this stream")
+    types.add_reassemble(p, default=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        found = list(explain(decode_capture(args.file), args.frame or (), args.stream))
+        found = list(explain(types.packets(args), args.frame or (), args.stream))
     except HeaderkitError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
-from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows import Flow, FlowTable
 from headerkit.flows.table import MAX_FLOWS
-from headerkit.packet.decode import Packet
-from headerkit.tables.filter import select
 
 _RULE = "=" * 80
 _TSHARK_HEADER = (
@@ -48,13 +44,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="headerkit's table (default) or tshark's conversation table",
     )
     types.add_filter(p)
+    types.add_reassemble(p, default=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    capture: Iterable[Packet] = decode_capture(args.file)
-    if args.filter is not None:
-        capture = select(capture, args.filter)
+    capture = types.packets(args)
     table = FlowTable(max_flows=args.max_flows)
     try:
         for pkt in capture:

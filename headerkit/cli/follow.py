@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
-from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows.follow import FollowedStream, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import MAX_BUFFER, Chunk, Gap, Overlap, Refused
 from headerkit.framing import framer_factory
-from headerkit.packet.decode import Packet
-from headerkit.tables.filter import select
 from headerkit.words import counted
 
 _RULE = "=" * 67
@@ -49,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"bytes held out of order per direction (default {MAX_BUFFER})",
     )
     types.add_filter(p)
+    types.add_reassemble(p, default=True)
     p.set_defaults(run=run)
 
 
@@ -58,10 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 2
-    capture: Iterable[Packet] = decode_capture(args.file)
-    if args.filter is not None:
-        capture = select(capture, args.filter)
-    stream = follow(capture, args.stream, max_buffer=args.max_buffer)
+    stream = follow(types.packets(args), args.stream, max_buffer=args.max_buffer)
     try:
         if make_framer is None:
             body = _raw(stream, sys.stderr)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import HeaderkitError
 from headerkit.flows.stats import ConnectionStats, DirectionStats, connection_stats
-from headerkit.packet.decode import Packet
-from headerkit.tables.filter import select
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,15 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--stream", type=types.count, help="only this tcp.stream")
     p.add_argument("--format", choices=("text", "json"), default="text")
     types.add_filter(p)
+    types.add_reassemble(p, default=True)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    packets: Iterable[Packet] = decode_capture(args.file)
-    if args.filter is not None:
-        packets = select(packets, args.filter)
     try:
-        found = connection_stats(packets, args.stream)
+        found = connection_stats(types.packets(args), args.stream)
     except HeaderkitError as err:
         print(f"headerkit: {err}", file=sys.stderr)
         return 1

@@ -91,10 +91,24 @@ OFFLOAD = "checksum offload, filled in later by the NIC (never, on loopback)"
 
 PROTO_TCP = 6
 PROTO_UDP = 17
+NON_FIRST_FRAGMENT = "non-first IPv{} fragment: carries no transport header"
 MAX_NESTING = 16  # network layers one frame may nest (tunnels in tunnels): bounds the work
 
 # tshark reads the TCP header's first 16 bytes before it shows anything past the ports.
 _TCP_PARTIAL_MIN = {"seq": 16, "ack": 16, "data_offset": 16, "flags": 16, "window": 16}
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """Where one IP fragment sits: which datagram (``key``), at which byte of it, whether
+    more follow, and the frame's bytes of its header and of its fragment of the payload."""
+
+    key: tuple[object, ...]
+    offset: int  # in bytes
+    more: bool
+    header: tuple[int, int]  # the IP header (and IPv6's unfragmentable part) in the frame
+    payload: tuple[int, int]  # this fragment's bytes in the frame
+    next_header_at: int  # IPv4: -1; IPv6: the byte that names the fragment header
 
 
 @dataclass(slots=True)
@@ -114,6 +128,8 @@ class Packet:
     ip: IPv4 | IPv6 | None = None  # the outermost IP header
     tcp: TCP | None = None
     udp: UDP | None = None
+    fragment: Fragment | None = None  # an IP fragment's place in its datagram
+    datagram: bytes | None = None  # a reassembled IP datagram, when this frame completed one
 
     @property
     def malformed(self) -> bool:
@@ -154,10 +170,12 @@ class Packet:
 
     @property
     def payload(self) -> bytes:
-        """The captured bytes after the innermost decoded header (the TCP/UDP data)."""
+        """The captured bytes after the innermost decoded header (the TCP/UDP data); of the
+        reassembled datagram, when this frame completed one."""
         if self.payload_offset is None:
             return b""
-        return self.data[self.payload_offset : self.payload_end]
+        source = self.datagram if self.datagram is not None else self.data
+        return source[self.payload_offset : self.payload_end]
 
     def __repr__(self) -> str:
         head = " / ".join(repr(x) for x in self.layers) or "no layers"
@@ -483,10 +501,14 @@ class _Decoder:
             if final is not None:
                 dst = final
                 ip.dst = ntop(final)  # tshark shows the route's last hop as the destination
-        if ip.frag_offset:
-            self.pkt.notes.append("non-first IPv4 fragment: carries no transport header")
-            return
         more = bool(ip.flags and ip.flags & FLAG_MF)
+        if more or ip.frag_offset:
+            key = (4, ip.src, ip.dst, ip.identification, ip.protocol)
+            place = ((off, hlen), (off + hlen, min(ip_end, self.cap_end)), -1)
+            self.pkt.fragment = Fragment(key, (ip.frag_offset or 0) * 8, more, *place)
+        if ip.frag_offset:
+            self.pkt.notes.append(NON_FIRST_FRAGMENT.format(4))
+            return
         self.transport(
             ip.protocol or 0, off + hlen, ip_end, self.buf[off + 12 : off + 16], dst, more
         )
@@ -510,8 +532,10 @@ class _Decoder:
         ip_end = self.rep_end if plen == 0 else min(off + plen, self.rep_end)
         nh: int = ip.next_header  # type: ignore[assignment]
         fragment = False
+        header_start, nh_at = off - 40, off - 40 + 6  # the byte naming the next header
         # Each extension header takes at least 8 bytes, so the chain ends with the data.
         while nh in ipv6_schema.EXTENSION_HEADERS:
+            ext_start = off
             ext = self.extension(nh, off, ip_end)
             if ext is None:
                 return
@@ -522,10 +546,18 @@ class _Decoder:
             off += ext.length
             nh = ext.next_header
             if ext.header == ipv6_schema.FRAGMENT:
+                if ext.frag_offset or ext.more_fragments:
+                    key = (6, ip.src, ip.dst, ext.identification)
+                    header = (header_start, ext_start - header_start)
+                    payload = (off, min(ip_end, self.cap_end))
+                    offset = (ext.frag_offset or 0) * 8
+                    more = bool(ext.more_fragments)
+                    self.pkt.fragment = Fragment(key, offset, more, header, payload, nh_at)
                 if ext.frag_offset:
-                    self.pkt.notes.append("non-first IPv6 fragment: carries no transport header")
+                    self.pkt.notes.append(NON_FIRST_FRAGMENT.format(6))
                     return
                 fragment = bool(ext.more_fragments)
+            nh_at = ext_start  # an extension header's first byte names the next one
             # RFC 8200 section 8.1: the pseudo-header names the final destination, and a
             # Home Address option (RFC 6275) the home address as the source.
             dst = routing_final_destination(ext) or dst

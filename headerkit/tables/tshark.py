@@ -29,7 +29,9 @@ from headerkit.schemas.link import ETHERTYPE_VLAN, MAX_802_3_LENGTH
 
 
 def tshark_fields(pkt: Packet) -> dict[str, Any]:
-    """The packet's header fields under tshark's names; absent fields are left out."""
+    """The packet's header fields under tshark's names; absent fields are left out.  Where a
+    header occurs more than once (tunnels), its first occurrence, as ``tshark -T fields -E
+    occurrence=f`` gives it."""
     out: dict[str, Any] = {}
     if pkt.number is not None:
         out["frame.number"] = pkt.number
@@ -51,12 +53,10 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
         elif isinstance(layer, IPv4 | IPv6) and not seen_ip:
             seen_ip = True
             _ip(out, layer)
-        elif isinstance(layer, TCP):
-            _tcp(out, layer)
-            break
-        elif isinstance(layer, UDP):
+        elif isinstance(layer, TCP) and "tcp.srcport" not in out:
+            _tcp(out, layer)  # inside a tunnel's UDP (VXLAN), after that UDP's fields
+        elif isinstance(layer, UDP) and "udp.srcport" not in out:
             _udp(out, layer)
-            break
     if pkt.malformed:
         out["malformed"] = out["l234.malformed"] = True
     if pkt.problems:
