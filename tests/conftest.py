@@ -7,6 +7,7 @@ import io
 import shutil
 import subprocess
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -114,3 +115,26 @@ def handshake() -> list[Any]:
         craft.tcp(**reply, seq=5000, ack=1001, flags="SA", wscale=2),
         craft.tcp(sport=40000, dport=80, seq=1001, ack=5001, flags="A", window=100),
     ]
+
+
+def tshark_rows(path: Path, fields: list[str], *options: str) -> list[dict[str, str]]:
+    """tshark's ``fields`` for each frame of ``path`` (its default preferences, plus
+    ``options``), skipping the test where tshark is absent."""
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark not found (CI installs it)")
+    command = ["tshark", "-n", "-r", str(path), *options, "-T", "fields"]
+    for name in fields:
+        command += ["-e", name]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [dict(zip(fields, line.split("\t"), strict=True)) for line in out.splitlines()]
+
+
+def headerkit_rows(packets: Iterable[Any], fields: list[str]) -> list[dict[str, str]]:
+    """The same fields from headerkit's :func:`tshark_fields`, as text."""
+    from headerkit.tables.tshark import tshark_fields
+
+    rows = []
+    for pkt in packets:
+        found = tshark_fields(pkt)
+        rows.append({name: str(found[name]) if name in found else "" for name in fields})
+    return rows

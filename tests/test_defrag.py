@@ -15,7 +15,7 @@ from headerkit.captures import PcapWriter
 from headerkit.captures.decoded import decode_capture
 from headerkit.cli import main
 from headerkit.packet.defrag import Reassembler, reassemble
-from headerkit.tables.tshark import tshark_fields
+from tests.conftest import headerkit_rows, tshark_rows
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # scapy warns it has no MAC to send to
 FIELDS = ["frame.number", "tcp.srcport", "tcp.len", "tcp.checksum.status", "udp.srcport"]
@@ -24,20 +24,13 @@ FIELDS += ["udp.length", "udp.checksum.status"]
 
 def tshark(path: Path) -> list[dict[str, str]]:
     """tshark's fields with its default reassembly, checksums checked."""
-    command = ["tshark", "-n", "-r", str(path), "-T", "fields"]
-    command += ["-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
-    for name in FIELDS:
-        command += ["-e", name]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return [dict(zip(FIELDS, line.split("\t"), strict=True)) for line in out.splitlines()]
+    return tshark_rows(
+        path, FIELDS, "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"
+    )
 
 
 def mine(path: Path) -> list[dict[str, str]]:
-    rows = []
-    for pkt in reassemble(decode_capture(path)):
-        f = tshark_fields(pkt)
-        rows.append({name: str(f[name]) if name in f else "" for name in FIELDS})
-    return rows
+    return headerkit_rows(reassemble(decode_capture(path)), FIELDS)
 
 
 def write(path: Path, frames: list[bytes]) -> Path:

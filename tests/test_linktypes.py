@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from headerkit import craft
 from headerkit.captures import PcapWriter
 from headerkit.captures.decoded import decode_capture
 from headerkit.packet.decode import decode
-from headerkit.tables.tshark import tshark_fields
+from tests.conftest import headerkit_rows, tshark_rows
 from tests.test_columnar import assert_same
 
 IP4 = craft.tcp(sport=40000, dport=80, flags="S", src="10.0.0.1", dst="10.0.0.2").data
@@ -38,19 +37,11 @@ FIELDS = ["ip.src", "ipv6.src", "tcp.srcport", "tcp.len"]
 
 
 def tshark(path: Path) -> list[dict[str, str]]:
-    command = ["tshark", "-n", "-r", str(path), "-T", "fields"]
-    for field in FIELDS:
-        command += ["-e", field]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return [dict(zip(FIELDS, line.split("\t"), strict=True)) for line in out.splitlines()]
+    return tshark_rows(path, FIELDS)
 
 
 def mine(path: Path) -> list[dict[str, str]]:
-    rows = []
-    for pkt in decode_capture(path):
-        f = tshark_fields(pkt)
-        rows.append({name: str(f[name]) if name in f else "" for name in FIELDS})
-    return rows
+    return headerkit_rows(decode_capture(path), FIELDS)
 
 
 @pytest.mark.parametrize("name", FRAMES)

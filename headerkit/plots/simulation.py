@@ -213,24 +213,9 @@ def usable_window(result: Result, sender: int = 0, ax: Any = None) -> Any:
         raise ValueError("the simulation has no window to draw (UDP?)")
     times = [b.time / 1e9 for b in samples]
     colours = {"cwnd": "tab:purple", "rwnd": "tab:green"}
-    ax.step(
-        times,
-        [b.cwnd for b in samples],
-        where="post",
-        color=colours["cwnd"],
-        lw=0.8,
-        ls="--",
-        label="cwnd",
-    )
-    ax.step(
-        times,
-        [b.rwnd for b in samples],
-        where="post",
-        color=colours["rwnd"],
-        lw=0.8,
-        ls="--",
-        label="rwnd (the peer's window)",
-    )
+    for limit, label in (("cwnd", "cwnd"), ("rwnd", "rwnd (the peer's window)")):
+        values = [getattr(b, limit) for b in samples]
+        ax.step(times, values, where="post", color=colours[limit], lw=0.8, ls="--", label=label)
     ax.step(
         times, [b.in_flight for b in samples], where="post", color="0.4", lw=1, label="in flight"
     )
