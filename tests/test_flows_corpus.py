@@ -38,13 +38,6 @@ SCORER_ARTIFACTS = {("tcpdump__LINKTYPE_IPV4_invalid.pcap", 1, "udp.stream")}
 # headerkit tracks those conversations as tshark does (its conversation tables for these
 # files are identical to tshark's, below).
 TUNNELLED = {"pcapplusplus__GrePackets.pcap", "tcpdump__gso-ipv4-vxlan-ipv4.pcap"}
-# Captures whose timestamps go backwards across interfaces or sit far from 1970: tshark's
-# floating-point start and duration columns differ in the last digits.
-TIME_ROUNDING = {
-    "pcapplusplus__pcapng-example.pcapng.conv_tcp.txt",
-    "pcapplusplus__ipv6_options.pcap.conv_udp.txt",
-    "pcapplusplus__GrePackets.pcap.conv_udp.txt",
-}
 
 
 def _annotated(path: str) -> Iterator[dict[str, Any]]:
@@ -114,10 +107,9 @@ def test_conversation_tables_match_tshark(corpus: Path) -> None:
         write_tshark(tables[capture], kind.removesuffix(".txt"), out)
         expected = oracle.read_text()
         assert _conversation_columns(out.getvalue()) == _conversation_columns(expected), oracle
-        if oracle.name not in TIME_ROUNDING:
-            assert out.getvalue() == expected, oracle
-            exact += 1
-    assert exact >= 187
+        assert out.getvalue() == expected, oracle
+        exact += 1
+    assert exact == 190
 
 
 def test_followed_streams_match_tshark_byte_for_byte(

@@ -110,13 +110,20 @@ def write_tshark(table: FlowTable, protocol: str, out: TextIO) -> None:
     out.write(_RULE + "\n")
 
 
+def _seconds(ns: int) -> float:
+    """A time as tshark turns its (seconds, nanoseconds) into a double: seconds plus the
+    nanoseconds' fraction, so its last printed digits come out the same."""
+    seconds, nanoseconds = divmod(ns, 1_000_000_000)
+    return seconds + nanoseconds / 1e9
+
+
 def _tshark_line(f: Flow, t0: int) -> str:
     # tshark's address A is the source of the first packet its conversation table counted.
     a, b, tx, rx = f.a, f.b, f.a_to_b, f.b_to_a
     if not f.counted_from_a:
         a, b, tx, rx = b, a, rx, tx
-    start = (f.first_ns - t0) / 1e9
-    duration = (f.last_ns - t0) / 1e9 - start  # as tshark computes it, in floating point
+    start = _seconds(f.first_ns - t0)
+    duration = _seconds(f.last_ns - t0) - start  # as tshark computes it, in floating point
     return (
         f"{a!s:<26} <-> {b!s:<26}  {rx.packets:6d} {format_size(rx.bytes):<9}"
         f"  {tx.packets:6d} {format_size(tx.bytes):<9}"
