@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import re
-from collections import deque
 from dataclasses import dataclass, field
 
 from headerkit import seqnum
@@ -79,7 +78,7 @@ class Side:
     payload: int = 0
     tcp: TcpState = TcpState.CLOSED
     path: list[Step] = field(default_factory=list)
-    arriving: deque[_Arrival] = field(default_factory=deque)  # sent to it, not yet seen taken
+    arriving: list[_Arrival] = field(default_factory=list)  # sent to it, not yet seen taken
     zeek: _Zeek = _Zeek.INACTIVE
     letters: dict[str, int] = field(default_factory=dict)
 
@@ -273,7 +272,7 @@ def _taken(side: Side, ack: int | None) -> None:
         arrival = side.arriving[0]
         if arrival.end is not None and (ack is None or seqnum.lt(ack, arrival.end)):
             return
-        side.arriving.popleft()
+        side.arriving.pop(0)
         for event in _events(side, arrival):
             side.take(event)
 
