@@ -25,6 +25,7 @@ from headerkit.errors import SpecError
 from headerkit.packet.build import build, option_bytes
 from headerkit.packet.decode import Packet, decode
 from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
+from headerkit.schemas import ipproto
 from headerkit.schemas import tcp as t
 from headerkit.schemas.ipv4 import IPV4_LAYOUT
 from headerkit.schemas.ipv6 import IPV6_LAYOUT
@@ -182,7 +183,7 @@ def tcp(
         seg.padding = options_raw
     else:
         seg.options = named
-    layers = (_ip(src, dst, 6, ttl, ip_id, ip_fields), seg)
+    layers = (_ip(src, dst, ipproto.TCP, ttl, ip_id, ip_fields), seg)
     return Crafted(build(layers, payload), layers)
 
 
@@ -202,7 +203,7 @@ def udp(
     """A UDP datagram in an IPv4 or IPv6 packet; ``length``/``checksum`` force those fields,
     ``ip_fields`` IP header fields by name."""
     dgram = UDP(srcport=sport, dstport=dport, length=length, checksum=checksum)
-    layers = (_ip(src, dst, 17, ttl, ip_id, ip_fields), dgram)
+    layers = (_ip(src, dst, ipproto.UDP, ttl, ip_id, ip_fields), dgram)
     return Crafted(build(layers, payload), layers)
 
 

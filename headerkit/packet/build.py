@@ -36,6 +36,7 @@ from headerkit.packet.layers import (
     UnknownLink,
     Vlan,
 )
+from headerkit.schemas import ipproto
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
 from headerkit.schemas import tcp as t
@@ -63,9 +64,6 @@ from headerkit.schemas.link import (
 )
 from headerkit.schemas.tcp import TCP_HEADER, TCP_LAYOUT, TCP_OPTION, TCP_OPTION_RAW
 from headerkit.schemas.udp import UDP_HEADER, UDP_LAYOUT
-
-PROTO_TCP = 6
-PROTO_UDP = 17
 
 
 def build(layers: Sequence[Layer], payload: bytes = b"") -> bytes:
@@ -297,7 +295,9 @@ def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     )
     if seg.checksum is None:
         src, dst = _pseudo_addresses(ip)
-        segment[16:18] = transport_checksum(src, dst, PROTO_TCP, bytes(segment)).to_bytes(2, "big")
+        segment[16:18] = transport_checksum(src, dst, ipproto.TCP, bytes(segment)).to_bytes(
+            2, "big"
+        )
     return bytes(segment)
 
 
@@ -307,7 +307,7 @@ def build_udp(dgram: UDP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
     datagram = bytearray(header + payload)
     if dgram.checksum is None:
         src, dst = _pseudo_addresses(ip)
-        total = transport_checksum(src, dst, PROTO_UDP, bytes(datagram))
+        total = transport_checksum(src, dst, ipproto.UDP, bytes(datagram))
         datagram[6:8] = (total or 0xFFFF).to_bytes(2, "big")  # RFC 768: 0 means "no sum"
     return bytes(datagram)
 

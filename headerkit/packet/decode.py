@@ -47,9 +47,9 @@ from headerkit.packet.layers import (
     ntop,
 )
 from headerkit.packet.options import ignore_problem, parse_options
+from headerkit.schemas import ipproto, tunnels
 from headerkit.schemas import ipv6 as ipv6_schema
 from headerkit.schemas import link as link_schema
-from headerkit.schemas import tunnels
 from headerkit.schemas.checksum import ChecksumStatus, internet_checksum, pseudo_header_sum
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import (
@@ -89,8 +89,6 @@ _PPP_ETHERTYPES = {
 
 OFFLOAD = "checksum offload, filled in later by the NIC (never, on loopback)"
 
-PROTO_TCP = 6
-PROTO_UDP = 17
 NON_FIRST_FRAGMENT = "non-first IPv{} fragment: carries no transport header"
 MAX_NESTING = 16  # network layers one frame may nest (tunnels in tunnels): bounds the work
 
@@ -606,17 +604,17 @@ class _Decoder:
     def transport(
         self, proto: int, off: int, end: int, src: bytes, dst: bytes, fragment: bool
     ) -> None:
-        if proto == PROTO_TCP:
+        if proto == ipproto.TCP:
             self.tcp(off, end, src, dst, fragment)
-        elif proto == PROTO_UDP:
+        elif proto == ipproto.UDP:
             self.udp(off, end, src, dst, fragment)
         elif fragment:
             return  # a tunnel's first fragment: what it carries is not all here
-        elif proto == tunnels.PROTO_IPV4_IN_IP:
+        elif proto == ipproto.IPV4_IN_IP:
             self.network(off, link_schema.ETHERTYPE_IPV4)
-        elif proto == tunnels.PROTO_IPV6_IN_IP:
+        elif proto == ipproto.IPV6_IN_IP:
             self.network(off, link_schema.ETHERTYPE_IPV6)
-        elif proto == tunnels.PROTO_GRE:
+        elif proto == ipproto.GRE:
             self.network(*self.gre(off, end))
 
     # ------------------------------------------------------------------ tunnels
@@ -768,7 +766,7 @@ class _Decoder:
     ) -> ChecksumStatus:
         if fragment or end > self.cap_end:
             return ChecksumStatus.UNVERIFIED
-        return self.verify(off, end, src, dst, PROTO_TCP, off + 16)
+        return self.verify(off, end, src, dst, ipproto.TCP, off + 16)
 
     def verify(
         self, off: int, end: int, src: bytes, dst: bytes, proto: int, field: int
@@ -782,7 +780,7 @@ class _Decoder:
         if internet_checksum(memoryview(self.buf)[off:end], initial) == 0:
             return ChecksumStatus.GOOD
         if int.from_bytes(self.buf[field : field + 2], "big") == initial % 0xFFFF:
-            name = "TCP" if proto == PROTO_TCP else "UDP"
+            name = "TCP" if proto == ipproto.TCP else "UDP"
             self.pkt.notes.append(f"{name} checksum is the pseudo-header sum only: {OFFLOAD}")
         return ChecksumStatus.BAD
 
@@ -819,7 +817,7 @@ class _Decoder:
         elif fragment or off + length > self.cap_end:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:
-            dgram.checksum_status = self.verify(off, off + length, src, dst, PROTO_UDP, off + 6)
+            dgram.checksum_status = self.verify(off, off + length, src, dst, ipproto.UDP, off + 6)
         if not fragment:
             self.udp_tunnel(dgram, off + 8, off + length)
 

@@ -8,11 +8,11 @@ from typing import Any
 from headerkit import ports
 from headerkit.packet.decode import OFFLOAD, Packet
 from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
+from headerkit.schemas import ipproto
 from headerkit.schemas import tcp as t
 from headerkit.schemas.checksum import ChecksumStatus
 
 _IP_FLAGS = ((0b100, "RB"), (0b010, "DF"), (0b001, "MF"))
-_PROTOCOLS = {6: "TCP", 17: "UDP", 1: "ICMP", 58: "ICMPv6", 47: "GRE", 50: "ESP", 51: "AH"}
 
 
 def option_text(opt: TcpOption) -> str:
@@ -85,7 +85,7 @@ def summary_line(
         parts.append(f"UDP len={seg.payload_length if seg.payload_length is not None else '?'}")
     elif ip is not None:
         proto = ip.protocol if isinstance(ip, IPv4) else ip.next_header
-        parts.append(_PROTOCOLS.get(proto or -1, f"proto {proto}"))
+        parts.append(ipproto.NAMES.get(proto or -1, f"proto {proto}"))
     marks = _marks(pkt)
     if marks:
         parts.append(marks)
@@ -187,9 +187,9 @@ def _meaning(layer: Layer, name: str, value: Any) -> str:
         if name == "frag_offset":
             return f"{value} ({value * 8} bytes)"
         if name == "protocol":
-            return f"{value} ({_PROTOCOLS.get(value, 'unknown')})"
+            return f"{value} ({ipproto.NAMES.get(value, 'unknown')})"
     if isinstance(layer, IPv6) and name == "next_header":
-        return f"{value} ({_PROTOCOLS.get(value, 'extension or other')})"
+        return f"{value} ({ipproto.NAMES.get(value, 'extension or other')})"
     if name in ("type", "protocol") and isinstance(value, int):
         return f"0x{value:04x}"
     return str(value)

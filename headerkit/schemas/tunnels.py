@@ -8,11 +8,6 @@ import construct as cs
 
 from headerkit.schemas.layout import FixedLayout
 
-# IP protocol numbers that carry a tunnel
-PROTO_IPV4_IN_IP = 4
-PROTO_IPV6_IN_IP = 41
-PROTO_GRE = 47
-
 # GRE: flags and version, then the protocol type (an EtherType); optional fields follow
 # in this order when their flag is set: checksum and reserved (4 bytes), key (4), sequence
 # number (4); version 1 (PPTP) carries a payload length and call id as its key, and an

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from headerkit.captures import PcapWriter
 from headerkit.captures.compression import Compression
 from headerkit.interop import craft
+from headerkit.schemas import ipproto
 from headerkit.schemas.checksum import internet_checksum
 from headerkit.schemas.linktypes import LinkType
 from headerkit.sim.engine import ADDRESSES, Result
@@ -68,7 +69,7 @@ def _fragment(pkt: Datagram, src: str, dst: str) -> bytes:
         pkt.ident,
         flags_offset,
         64,
-        17,
+        ipproto.UDP,
         0,
         bytes(map(int, src.split("."))),
         bytes(map(int, dst.split("."))),

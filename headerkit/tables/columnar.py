@@ -38,11 +38,11 @@ from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.reader import CaptureReader, max_snaplen
 from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
-from headerkit.packet.decode import PROTO_TCP, PROTO_UDP, decode
+from headerkit.packet.decode import decode
 from headerkit.packet.layers import ntop
+from headerkit.schemas import ipproto, tunnels
 from headerkit.schemas import link as link_schema
 from headerkit.schemas import tcp as t
-from headerkit.schemas import tunnels
 from headerkit.schemas.checksum import ChecksumStatus
 from headerkit.schemas.ipv4 import FLAG_MF, IPV4_LAYOUT
 from headerkit.schemas.ipv6 import EXTENSION_HEADERS, IPV6_LAYOUT
@@ -78,7 +78,7 @@ _LOW_BYTES = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], np.uint64)  # the first k byt
 _FRAME = ("frame.number", "frame.time", "frame.time_epoch", "frame.len", "frame.cap_len")
 
 # Tunnels (GRE, IP in IP; VXLAN, Geneve, GTP-U): left to the per-packet decoder.
-_TUNNEL_PROTOCOLS = [tunnels.PROTO_IPV4_IN_IP, tunnels.PROTO_IPV6_IN_IP, tunnels.PROTO_GRE]
+_TUNNEL_PROTOCOLS = [ipproto.IPV4_IN_IP, ipproto.IPV6_IN_IP, ipproto.GRE]
 _TUNNEL_PORTS = [tunnels.VXLAN_PORT, tunnels.GENEVE_PORT, tunnels.GTPU_PORT]
 
 
@@ -701,7 +701,7 @@ class _Decoder:
         fragment = h["frag_offset"] != 0
         proto = np.where(fragment, -1, h["protocol"].astype(np.int64))
         more = (h["flags"] & FLAG_MF) != 0
-        self.mark(rows, more & np.isin(proto, (PROTO_TCP, PROTO_UDP)))
+        self.mark(rows, more & np.isin(proto, (ipproto.TCP, ipproto.UDP)))
         self.transport_at(rows, proto, self.ip_off[rows] + IPV4_LAYOUT.size, total)
         self.pseudo[rows] = (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF)
 
@@ -739,7 +739,7 @@ class _Decoder:
 
     def tcp(self) -> tuple[Arr, Arr]:
         """Decode the TCP headers; their rows and their checksum fields."""
-        rows = self.segment_rows(PROTO_TCP, TCP_LAYOUT.size)
+        rows = self.segment_rows(ipproto.TCP, TCP_LAYOUT.size)
         block = _gather(self.r.data, self.t_off[rows], TCP_LAYOUT.size + _OPTION_SPACE)
         hlen = _Header(block, TCP_LAYOUT)["data_offset"].astype(np.int64) * 4
         seg = self.end[rows] - self.t_off[rows]
@@ -822,7 +822,7 @@ class _Decoder:
 
     def udp(self) -> tuple[Arr, Arr, Arr]:
         """Decode the UDP headers; their rows, lengths and checksum fields."""
-        rows = self.segment_rows(PROTO_UDP, UDP_LAYOUT.size)
+        rows = self.segment_rows(ipproto.UDP, UDP_LAYOUT.size)
         h = _Header(_gather(self.r.data, self.t_off[rows], UDP_LAYOUT.size), UDP_LAYOUT)
         length = h["length"].astype(np.int64)
         bad = (length < UDP_LAYOUT.size) | (length > self.end[rows] - self.t_off[rows])
@@ -846,7 +846,7 @@ class _Decoder:
         lo = self.t_off[rows[order]]
         sums = np.empty(len(rows), np.uint64)
         sums[order] = _word_sums(self.r.data, lo, lo + length[order])
-        proto = np.repeat(np.array([PROTO_TCP, PROTO_UDP], np.uint64), [len(tcp), len(udp)])
+        proto = np.repeat(np.array([ipproto.TCP, ipproto.UDP], np.uint64), [len(tcp), len(udp)])
         status = _good(sums + self.pseudo[rows] + proto + length.astype(np.uint64))
         self.put("tcp.checksum.status", tcp, status[: len(tcp)])
         zero = ChecksumStatus.of_zero_udp_checksum
