@@ -9,14 +9,15 @@ they arrive (so packets lost on the way there are missing, duplicates appear twi
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Iterator
 
 from headerkit.captures import PcapWriter
 from headerkit.captures.compression import Compression
 from headerkit.interop import craft
+from headerkit.packet.build import build
+from headerkit.packet.layers import UDP, IPv4, Layer
 from headerkit.schemas import ipproto
-from headerkit.schemas.checksum import internet_checksum
+from headerkit.schemas.ipv4 import FLAG_MF
 from headerkit.schemas.linktypes import LinkType
 from headerkit.sim.engine import ADDRESSES, Result
 from headerkit.sim.segment import Datagram, Packet
@@ -56,26 +57,23 @@ def segment_bytes(pkt: Packet, side: int, ip_id: int) -> bytes:
 
 
 def _fragment(pkt: Datagram, src: str, dst: str) -> bytes:
-    """One IPv4 fragment; the first carries the UDP header of the whole datagram."""
-    body = pkt.payload
-    if pkt.offset == 0:  # UDP checksum 0: none (the fragment does not hold all it covers)
-        body = struct.pack(">HHHH", pkt.sport, pkt.dport, 8 + pkt.total, 0) + body
-    flags_offset = (0x2000 if pkt.more_fragments else 0) | (pkt.offset // 8)
-    header = struct.pack(
-        ">BBHHHBBH4s4s",
-        0x45,
-        0,
-        20 + len(body),
-        pkt.ident,
-        flags_offset,
-        64,
-        ipproto.UDP,
-        0,
-        bytes(map(int, src.split("."))),
-        bytes(map(int, dst.split("."))),
-    )
-    checksum = internet_checksum(header)
-    return header[:10] + struct.pack(">H", checksum) + header[12:] + body
+    """One IPv4 fragment, built by :func:`headerkit.packet.build.build`; the first carries
+    the UDP header of the whole datagram (checksum 0: none, the fragment does not hold all
+    it covers)."""
+    layers: list[Layer] = [
+        IPv4(
+            protocol=ipproto.UDP,
+            ttl=64,
+            identification=pkt.ident,
+            flags=FLAG_MF if pkt.more_fragments else 0,
+            frag_offset=pkt.offset // 8,
+            src=src,
+            dst=dst,
+        )
+    ]
+    if pkt.offset == 0:
+        layers.append(UDP(srcport=pkt.sport, dstport=pkt.dport, length=8 + pkt.total, checksum=0))
+    return build(layers, pkt.payload)
 
 
 def captured(result: Result) -> Iterator[Entry]:
