@@ -89,6 +89,9 @@ _PPP_ETHERTYPES = {
 
 OFFLOAD = "checksum offload, filled in later by the NIC (never, on loopback)"
 
+# Where fields sit in their headers, from the layouts (not written out here again)
+_V4, _V6 = IPV4_LAYOUT.offsets, IPV6_LAYOUT.offsets
+_TCP, _UDP = TCP_LAYOUT.offsets, UDP_LAYOUT.offsets
 NON_FIRST_FRAGMENT = "non-first IPv{} fragment: carries no transport header"
 MAX_NESTING = 16  # network layers one frame may nest (tunnels in tunnels): bounds the work
 
@@ -310,7 +313,7 @@ class _Decoder:
         self.pkt.layers.append(Encapsulation(kind, length, protocol))
 
     def ethernet(self, off: int) -> tuple[int, int | None]:
-        if off + 14 <= self.cap_end:
+        if off + ETHERNET_LAYOUT.size <= self.cap_end:
             dst, src, ethertype = ETHERNET_LAYOUT.unpack(self.buf, off)
             self.pkt.layers.append(Ethernet(dst.hex(":"), src.hex(":"), ethertype))
         else:
@@ -448,7 +451,7 @@ class _Decoder:
                 self.pkt.notes.append("Bogus IPv4 version 6: decoded as IPv6, as tshark does")
             self.ipv6(off)
             return
-        if off + 20 <= self.cap_end:
+        if off + IPV4_LAYOUT.size <= self.cap_end:
             ip = IPv4(*IPV4_LAYOUT.unpack(self.buf, off))
             ip.src = ntop(ip.src)  # type: ignore[arg-type]
             ip.dst = ntop(ip.dst)  # type: ignore[arg-type]
@@ -473,7 +476,10 @@ class _Decoder:
         elif total < hlen:
             self.problem(
                 InvalidFieldError(
-                    "ip", "total_length", off + 2, f"total length {total} < header length {hlen}"
+                    "ip",
+                    "total_length",
+                    off + _V4["total_length"],
+                    f"total length {total} < header length {hlen}",
                 )
             )
             _keep(ip, IPV4_LAYOUT.names[:4])
@@ -490,10 +496,10 @@ class _Decoder:
             self.cut("ip", "options", off, hlen)
             ip.dst = None  # tshark reads the options before it shows the destination
             return
-        ip.options = self.buf[off + 20 : off + hlen]
+        ip.options = self.buf[off + IPV4_LAYOUT.size : off + hlen]
         whole = internet_checksum(memoryview(self.buf)[off : off + hlen]) == 0
         ip.checksum_status = ChecksumStatus.GOOD if whole else ChecksumStatus.BAD
-        dst = self.buf[off + 16 : off + 20]
+        dst = self.buf[off + _V4["dst"] : off + _V4["dst"] + 4]
         if ip.options:
             final = source_route_destination(ip.options)
             if final is not None:
@@ -508,7 +514,12 @@ class _Decoder:
             self.pkt.notes.append(NON_FIRST_FRAGMENT.format(4))
             return
         self.transport(
-            ip.protocol or 0, off + hlen, ip_end, self.buf[off + 12 : off + 16], dst, more
+            ip.protocol or 0,
+            off + hlen,
+            ip_end,
+            self.buf[off + _V4["src"] : off + _V4["dst"]],
+            dst,
+            more,
         )
 
     def ipv6(self, off: int) -> None:
@@ -522,15 +533,18 @@ class _Decoder:
         self.pkt.ip = self.pkt.ip or ip
         if ip.dst is None:
             return
-        src = self.buf[off + 8 : off + 24]
-        dst = self.buf[off + 24 : off + 40]
-        off += 40
+        src = self.buf[off + _V6["src"] : off + _V6["dst"]]
+        dst = self.buf[off + _V6["dst"] : off + IPV6_LAYOUT.size]
+        header_start, nh_at = (
+            off,
+            off + _V6["next_header"],
+        )  # nh_at: the byte naming the next header
+        off += IPV6_LAYOUT.size
         plen: int = ip.payload_length  # type: ignore[assignment]
         start = off  # the payload, extension headers included
         ip_end = self.rep_end if plen == 0 else min(off + plen, self.rep_end)
         nh: int = ip.next_header  # type: ignore[assignment]
         fragment = False
-        header_start, nh_at = off - 40, off - 40 + 6  # the byte naming the next header
         # Each extension header takes at least 8 bytes, so the chain ends with the data.
         while nh in ipv6_schema.EXTENSION_HEADERS:
             ext_start = off
@@ -693,7 +707,7 @@ class _Decoder:
 
     def tcp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
         cap = min(self.cap_end, end)
-        if off + 20 > cap:
+        if off + TCP_LAYOUT.size > cap:
             partial = TCP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
             have = cap - off
             partial = {k: v for k, v in partial.items() if have >= _TCP_PARTIAL_MIN.get(k, 0)}
@@ -701,7 +715,7 @@ class _Decoder:
                 self.pkt.tcp = TCP(**partial)
                 self.pkt.layers.append(self.pkt.tcp)
             missing = TCP_LAYOUT.names[len(partial)] if partial else "srcport"
-            if off + 20 > end:
+            if off + TCP_LAYOUT.size > end:
                 self.problem(
                     BoundsError(
                         "tcp", missing, off, f"header needs 20 bytes, segment has {end - off}"
@@ -722,7 +736,10 @@ class _Decoder:
         if hlen < 20:
             self.problem(
                 InvalidFieldError(
-                    "tcp", "data_offset", off + 12, f"header length {hlen}, must be at least 20"
+                    "tcp",
+                    "data_offset",
+                    off + _TCP["data_offset"],
+                    f"header length {hlen}, must be at least 20",
                 )
             )
             seg.payload_length = None
@@ -733,7 +750,7 @@ class _Decoder:
                 BoundsError(
                     "tcp",
                     "data_offset",
-                    off + 12,
+                    off + _TCP["data_offset"],
                     f"header length {hlen} runs past the {seg_len}-byte segment",
                 )
             )
@@ -742,11 +759,13 @@ class _Decoder:
         if off + hlen > self.cap_end:
             self.cut("tcp", "options", off, hlen)
             seg.options, seg.padding = parse_options(
-                self.buf, off + 20, self.cap_end, ignore_problem
+                self.buf, off + TCP_LAYOUT.size, self.cap_end, ignore_problem
             )
             return
         if hlen > 20:
-            seg.options, seg.padding = parse_options(self.buf, off + 20, off + hlen, self.problem)
+            seg.options, seg.padding = parse_options(
+                self.buf, off + TCP_LAYOUT.size, off + hlen, self.problem
+            )
         seg.checksum_status = self.tcp_checksum(seg, off, end, src, dst, fragment)
         if self.declared_end > end and self.declared_end > off + hlen:
             # tshark: data the IP length declares but the frame does not hold is malformed
@@ -766,7 +785,7 @@ class _Decoder:
     ) -> ChecksumStatus:
         if fragment or end > self.cap_end:
             return ChecksumStatus.UNVERIFIED
-        return self.verify(off, end, src, dst, ipproto.TCP, off + 16)
+        return self.verify(off, end, src, dst, ipproto.TCP, off + _TCP["checksum"])
 
     def verify(
         self, off: int, end: int, src: bytes, dst: bytes, proto: int, field: int
@@ -786,7 +805,7 @@ class _Decoder:
 
     def udp(self, off: int, end: int, src: bytes, dst: bytes, fragment: bool) -> None:
         cap = min(self.cap_end, end)
-        if off + 8 > cap:
+        if off + UDP_LAYOUT.size > cap:
             partial = UDP_LAYOUT.unpack_partial(self.buf[:cap], off) if off < cap else {}
             self.pkt.udp = UDP(**partial)
             self.pkt.layers.append(self.pkt.udp)
@@ -800,26 +819,33 @@ class _Decoder:
         if length == 0 and len(src) == 16:
             length = avail  # RFC 2675: a jumbogram's UDP length is 0
         if length < 8:
-            self.problem(InvalidFieldError("udp", "length", off + 4, f"length {length} < 8"))
+            self.problem(
+                InvalidFieldError("udp", "length", off + _UDP["length"], f"length {length} < 8")
+            )
             return
         if length > avail and not fragment:
             self.problem(
                 InvalidFieldError(
-                    "udp", "length", off + 4, f"length {length} > the {avail}-byte IP payload"
+                    "udp",
+                    "length",
+                    off + _UDP["length"],
+                    f"length {length} > the {avail}-byte IP payload",
                 )
             )
             return
         dgram.payload_length = length - 8
-        self.pkt.payload_offset = off + 8
+        self.pkt.payload_offset = off + UDP_LAYOUT.size
         self.pkt.payload_end = min(off + length, self.cap_end)
         if dgram.checksum == 0:
             dgram.checksum_status = ChecksumStatus.of_zero_udp_checksum(4 if len(src) == 4 else 6)
         elif fragment or off + length > self.cap_end:
             dgram.checksum_status = ChecksumStatus.UNVERIFIED
         else:
-            dgram.checksum_status = self.verify(off, off + length, src, dst, ipproto.UDP, off + 6)
+            dgram.checksum_status = self.verify(
+                off, off + length, src, dst, ipproto.UDP, off + _UDP["checksum"]
+            )
         if not fragment:
-            self.udp_tunnel(dgram, off + 8, off + length)
+            self.udp_tunnel(dgram, off + UDP_LAYOUT.size, off + length)
 
 
 def _keep(layer: Layer, names: list[str]) -> None:
