@@ -251,3 +251,18 @@ def test_the_command_line_filters(merged: Path, capsys: pytest.CaptureFixture[st
         main(["flows", str(merged), "--filter", "tcp.port =="])
     assert exit_.value.code == 2
     assert "at column 12" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text", ["ip.addr == 10.0.0.5", "ip.src == 192.168.1.2", "tcp.port == 80", "udp.port == 53"]
+)
+@pytest.mark.parametrize(
+    "name", ["pcapplusplus__GrePackets.pcap", "tcpdump__gso-ipv4-vxlan-ipv4.pcap"]
+)
+def test_inside_tunnels_every_occurrence_counts(text: str, name: str) -> None:
+    """tshark's ip.addr and ports match a tunnel's inner headers as well as its outer ones."""
+    if not CORPUS.is_dir() or shutil.which("tshark") is None:
+        pytest.skip("needs the corpus and tshark (CI has both)")
+    path = CORPUS / name
+    picked = [p.number for p in select(headerkit.decode_capture(path), compile_filter(text))]
+    assert picked == tshark_frames(path, text)

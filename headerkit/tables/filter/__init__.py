@@ -13,6 +13,7 @@ from typing import Any
 
 from headerkit.errors import FilterError
 from headerkit.packet.decode import Packet
+from headerkit.packet.layers import TCP, UDP, IPv4, IPv6
 from headerkit.tables.fields import row
 from headerkit.tables.filter.checked import Checked, check
 from headerkit.tables.filter.fields import FLOW_FIELDS, PAYLOADS
@@ -62,6 +63,7 @@ def packet_record(
 ) -> dict[str, Any]:
     """What a filter sees of one packet: its table row, its flow fields and its bytes."""
     record = row(pkt)
+    _inner_addresses(pkt, record)
     if flow_fields:
         record.update(flow_fields)
     if payloads:
@@ -72,6 +74,23 @@ def packet_record(
             record["tcp.payload" if pkt.tcp is not None else "udp.payload"] = data
             record["data"] = data
     return record
+
+
+def _inner_addresses(pkt: Packet, record: dict[str, Any]) -> None:
+    """Every IP header's addresses and every transport header's ports, not only the
+    outermost's: inside a tunnel tshark's ``ip.addr`` and ``udp.port`` match the inner ones
+    too."""
+    for kind, prefix, ends in (
+        (IPv4, "ip", ("src", "dst")),
+        (IPv6, "ipv6", ("src", "dst")),
+        (TCP, "tcp", ("srcport", "dstport")),
+        (UDP, "udp", ("srcport", "dstport")),
+    ):
+        layers = [x for x in pkt.layers if isinstance(x, kind)]
+        if len(layers) > 1:
+            for end in ends:
+                found = [getattr(x, end) for x in layers if getattr(x, end) is not None]
+                record[f"{prefix}.{end}"] = found
 
 
 def select(packets: Iterable[Packet], chosen: Filter) -> Iterator[Packet]:
