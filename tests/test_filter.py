@@ -152,10 +152,6 @@ def tshark_frames(path: Path, text: str) -> list[int]:
     return [int(n) for n in out.stdout.split()]
 
 
-def test_there_are_enough_filters_and_they_select_something() -> None:
-    assert len(FILTERS) >= 40
-
-
 @pytest.mark.parametrize("text", FILTERS)
 def test_a_filter_selects_what_tshark_selects(
     text: str, merged: Path, records: list[dict[str, object]], table: object
@@ -177,7 +173,7 @@ def test_most_filters_select_some_packets_and_not_all(
         chosen = compile_filter(text)
         hits = sum(chosen.matches(r) for r in records)
         some += 0 < hits < len(records)
-    assert some >= 40
+    assert len(FILTERS) >= 40 and some >= 40
 
 
 @pytest.mark.parametrize(

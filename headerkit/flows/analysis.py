@@ -33,8 +33,8 @@ from headerkit.schemas import tcp as t
 UNKNOWN_SCALE = -1  # tshark: the handshake was not seen
 NO_SCALING = -2  # tshark: a SYN without the option, so no scaling was negotiated
 
-_FAST_RETRANSMISSION_NS = 20_000_000
-_DEFAULT_OOO_NS = 3_000_000
+FAST_RETRANSMISSION_NS = 20_000_000  # a resend this soon after duplicate ACKs is fast
+DEFAULT_OOO_NS = 3_000_000  # out-of-order threshold while no RTT is known
 _UNSET_WINDOW = 0xFFFFFFFF  # so that a direction's first segment repeats no window
 _SYN_FIN_RST = t.SYN | t.FIN | t.RST
 
@@ -333,14 +333,14 @@ class TcpAnalyzer:
             behind
             and rev.dupacks >= 2
             and rev.lastack == s.seq
-            and 0 <= since_ack < _FAST_RETRANSMISSION_NS
+            and 0 <= since_ack < FAST_RETRANSMISSION_NS
         ):
             return Analysis.FAST_RETRANSMISSION
         end = seqnum.add(s.seq, s.seglen)
         if s.seglen > 0 and rev.lastack and seqnum.le(end, rev.lastack):
             return Analysis.SPURIOUS_RETRANSMISSION
         since_next = s.ts_ns - fwd.nextseq_ns
-        threshold = self.first_rtt_ns or _DEFAULT_OOO_NS
+        threshold = self.first_rtt_ns or DEFAULT_OOO_NS
         if behind and 0 <= since_next < threshold and fwd.nextseq != seqnum.add(end, s.syn_fin):
             return Analysis.OUT_OF_ORDER
         return Analysis.RETRANSMISSION if behind else NO_FLAGS

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from headerkit import seqnum
 from headerkit.flows.analysis import (
-    _DEFAULT_OOO_NS,
-    _FAST_RETRANSMISSION_NS,
+    DEFAULT_OOO_NS,
+    FAST_RETRANSMISSION_NS,
     UNKNOWN_SCALE,
     Analysis,
     DirectionState,
@@ -50,8 +50,11 @@ def explain(
         number = pkt.number or 0
         before = None
         flow = table.lookup(pkt) if pkt.tcp is not None else None
-        if flow is not None and flow.analyzer is not None:
-            before = copy.deepcopy(flow.analyzer.sides)
+        asked = number in wanted or (flow is not None and flow.index == stream)
+        if asked and flow is not None and flow.analyzer is not None:
+            # the numbers the rules compare, as they stood before this frame (the
+            # unacknowledged list, which no explanation reads, stays shared)
+            before = tuple(copy.copy(side) for side in flow.analyzer.sides)
             first_rtt[flow.index] = flow.analyzer.first_rtt_ns
         seen = table.add(pkt)
         if seen is None or seen.analysis is None or pkt.tcp is None:
@@ -103,7 +106,7 @@ def _explain(
             f"fast retransmission: it resends seq {rel(seq)}, which the peer had asked for "
             f"with {rev.dupacks} duplicate ACKs (ack {rel(rev.lastack)}, the last in frame "
             f"{rev.lastack_frame}, {ago:.3f} ms before; tshark wants at least 2, the last under "
-            f"{_FAST_RETRANSMISSION_NS / 1e6:g} ms)"
+            f"{FAST_RETRANSMISSION_NS / 1e6:g} ms)"
         )
     elif flags & A.SPURIOUS_RETRANSMISSION:
         out.reasons.append(
@@ -111,7 +114,7 @@ def _explain(
             f"had already acknowledged (ack {rel(rev.lastack)} in frame {rev.lastack_frame})"
         )
     elif flags & A.OUT_OF_ORDER:
-        threshold = (first_rtt or _DEFAULT_OOO_NS) / 1e6
+        threshold = (first_rtt or DEFAULT_OOO_NS) / 1e6
         since = (ts - fwd.nextseq_ns) / 1e6
         what = "the connection's first RTT" if first_rtt else "3 ms (no RTT known)"
         out.reasons.append(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from headerkit.flows.analysis import Analysis
+from headerkit.flows.analysis import Analysis, SegmentAnalysis
 from headerkit.flows.table import FlowTable
 from headerkit.packet.decode import Packet
 from headerkit.schemas import tcp as t
@@ -114,7 +114,11 @@ def connection_stats(packets: Iterable[Packet], stream: int | None = None) -> li
 
 
 def _count(
-    direction: DirectionStats, peer: DirectionStats, flags: int, length: int, analysis: Any
+    direction: DirectionStats,
+    peer: DirectionStats,
+    flags: int,
+    length: int,
+    analysis: SegmentAnalysis,
 ) -> None:
     direction.packets += 1
     direction.payload_bytes += length

@@ -76,9 +76,10 @@ class Reassembler:
             pkt.notes.append(f"more than {MAX_FRAGMENTS} fragments of one datagram: dropped")
             return _waiting(pkt)
         self._overlaps(gram, frag.offset, piece, pkt)
-        gram.pieces.setdefault(frag.offset, piece)
-        gram.held += len(piece)
-        self.held += len(piece)
+        if frag.offset not in gram.pieces:  # a copy of a piece held adds nothing
+            gram.pieces[frag.offset] = piece
+            gram.held += len(piece)
+            self.held += len(piece)
         gram.frames.append(pkt.number or 0)
         if frag.offset == 0:
             gram.first = pkt

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from headerkit.errors import SocketError
 from headerkit.sim.network import Link
@@ -318,7 +318,7 @@ class Simulation:
         self.arriving: Counter[tuple[int, int]] = Counter()  # (side, when) of queued arrivals
         self.entries: list[Entry] = []
         self.buffers: list[Buffers] = []
-        self.last_sample: dict[int, Buffers] = {}
+        self.last_sample: dict[int, tuple[int, ...]] = {}  # per side, to keep only changes
         self.links = (
             Link(scenario.a_to_b, random.Random(rng.getrandbits(64))),
             Link(scenario.b_to_a, random.Random(rng.getrandbits(64))),
@@ -408,24 +408,19 @@ class Simulation:
                 self._push(deadline, TIMER, side, None)
 
     def _sample(self, side: int, sock: TcpEndpoint, app: App) -> None:
+        """Record the side's buffers when they changed (or a recv() copied something)."""
         _, cwnd, rwnd, queued, unread = sock.view()
         flight = min(sock.flight, queued)
-        sample = Buffers(
-            self.now,
-            side,
-            app.waiting_to_send(),
-            queued - flight,
-            flight,
-            unread,
-            app.copied,
-            cwnd,
-            rwnd,
-        )
+        state = (app.waiting_to_send(), queued - flight, flight, unread, cwnd, rwnd)
+        if app.copied or self.last_sample.get(side) != state:
+            app_bytes, unsent, in_flight, _, _, _ = state
+            self.buffers.append(
+                Buffers(
+                    self.now, side, app_bytes, unsent, in_flight, unread, app.copied, cwnd, rwnd
+                )
+            )
+            self.last_sample[side] = state
         app.copied = 0
-        last = self.last_sample.get(side)
-        if last is None or sample.copied or replace(last, time=self.now) != sample:
-            self.buffers.append(sample)
-            self.last_sample[side] = sample
 
     def _flush(self, side: int) -> None:
         sock = self.socks[side]
