@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 from headerkit.captures import CaptureReader, read_capture
 from headerkit.errors import CaptureFileError
-from headerkit.packet.decode import Packet, decode
+from headerkit.packet.decode import Packet
 
 
 class DecodedCapture:
@@ -26,12 +26,20 @@ class DecodedCapture:
 
     def __iter__(self) -> Iterator[Packet]:
         strict = self.strict
+        packet = Packet
         for rec in self.reader:
-            pkt = decode(rec.data, rec.linktype, wirelen=rec.wirelen, strict=strict)
-            pkt.number = rec.number
-            pkt.timestamp_ns = rec.timestamp_ns
-            if rec.problem is not None:
-                pkt.problems.insert(0, rec.problem)
+            problem = rec.problem
+            pkt = packet(
+                rec.data,
+                rec.linktype,
+                rec.wirelen,
+                number=rec.number,
+                timestamp_ns=rec.timestamp_ns,
+                problems=None if problem is None else [problem],
+                strict=strict,
+            )
+            if strict:
+                pkt.problems  # noqa: B018  (decoded now: the first problem raises here)
             yield pkt
 
     def close(self) -> None:

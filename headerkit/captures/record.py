@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from headerkit.errors import CaptureFileError
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Record:
-    """A frame read from (or to be written to) a pcap or pcapng file.
+    """A frame read from (or to be written to) a pcap or pcapng file (not frozen: a frozen
+    dataclass takes five times as long to make, and a reader makes one per frame).
 
     ``number`` is the 1-based frame number in file order (as tshark counts), ``timestamp_ns``
     the capture time in nanoseconds since the epoch, ``data`` the captured bytes

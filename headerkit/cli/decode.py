@@ -15,81 +15,15 @@ from headerkit.captures.decoded import decode_capture
 from headerkit.cli import args as types
 from headerkit.errors import DecodeError
 from headerkit.flows import annotate
-from headerkit.flows.analysis import Analysis
 from headerkit.flows.table import MAX_FLOWS
 from headerkit.packet.decode import Packet
 from headerkit.packet.defrag import reassemble
 from headerkit.packet.summary import field_tree, summary_line
 from headerkit.tables.filter import packet_record
+from headerkit.tables.registry import EXPORTED, label
 from headerkit.tables.tshark import tshark_fields
 
-CSV_FIELDS = (
-    "frame.number",
-    "frame.time_epoch",
-    "frame.len",
-    "frame.cap_len",
-    "eth.type",
-    "vlan.id",
-    "ieee8021ad.id",
-    "sll.etype",
-    "null.family",
-    "ip.version",
-    "ip.hdr_len",
-    "ip.len",
-    "ip.id",
-    "ip.flags",
-    "ip.frag_offset",
-    "ip.ttl",
-    "ip.proto",
-    "ip.checksum",
-    "ip.checksum.status",
-    "ip.src",
-    "ip.dst",
-    "ipv6.plen",
-    "ipv6.nxt",
-    "ipv6.hlim",
-    "ipv6.src",
-    "ipv6.dst",
-    "tcp.srcport",
-    "tcp.dstport",
-    "tcp.stream",
-    "tcp.seq",
-    "tcp.seq_raw",
-    "tcp.ack",
-    "tcp.ack_raw",
-    "tcp.hdr_len",
-    "tcp.flags",
-    "tcp.window_size_value",
-    "tcp.window_size",
-    "tcp.window_size_scalefactor",
-    "tcp.checksum",
-    "tcp.checksum.status",
-    "tcp.urgent_pointer",
-    "tcp.len",
-    "tcp.option_kind",
-    "tcp.option_len",
-    "tcp.options.mss_val",
-    "tcp.options.wscale.shift",
-    "tcp.options.wscale.multiplier",
-    "tcp.options.sack_perm",
-    "tcp.options.sack_le",
-    "tcp.options.sack_re",
-    "tcp.options.timestamp.tsval",
-    "tcp.options.timestamp.tsecr",
-    "tcp.options.tfo.cookie",
-    "tcp.options.mptcp.subtype",
-    "udp.srcport",
-    "udp.dstport",
-    "udp.length",
-    "udp.checksum",
-    "udp.checksum.status",
-    "udp.stream",
-    "tcp.analysis.flags",
-    *(f"tcp.analysis.{str(flag.name).lower()}" for flag in Analysis),
-    "tcp.analysis.duplicate_ack_num",
-    "malformed",
-    "problems",
-)
+CSV_FIELDS = EXPORTED  # the field registry's record keys, in its order
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -252,7 +186,7 @@ def _write(args: argparse.Namespace, packets: Iterator[Annotated], out: TextIO) 
             if t0 is None:
                 t0 = pkt.timestamp_ns
             if args.verbose:
-                out.write(field_tree(pkt) + "\n\n")
+                out.write(field_tree(pkt, label) + "\n\n")
                 continue
             relative = (extra["tcp.seq"], extra["tcp.ack"]) if "tcp.seq" in extra else None
             out.write(summary_line(pkt, t0, relative) + "\n")

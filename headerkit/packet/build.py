@@ -62,7 +62,8 @@ from headerkit.schemas.link import (
     VLAN_TAG,
     VLAN_TAG_LAYOUT,
 )
-from headerkit.schemas.tcp import TCP_HEADER, TCP_LAYOUT, TCP_OPTION, TCP_OPTION_RAW
+from headerkit.schemas.tcp import TCP_HEADER, TCP_LAYOUT
+from headerkit.schemas.tcp_options import OPTION_KINDS, TCP_OPTION, TCP_OPTION_RAW
 from headerkit.schemas.udp import UDP_HEADER, UDP_LAYOUT
 
 
@@ -239,33 +240,12 @@ _RAW = object()
 
 
 def _schema_value(opt: TcpOption) -> Any:
-    """The option's value in the shape :data:`~headerkit.schemas.tcp.OPTION_VALUE` builds."""
-    v, kind = opt.value, opt.kind
-    if kind == t.MSS and isinstance(v, int):
-        return v
-    if kind == t.WINDOW_SCALE and isinstance(v, int):
-        return v
-    if kind == t.SACK_PERMITTED and v is None:
-        return None
-    if kind == t.SACK and isinstance(v, tuple | list):
-        return [{"left": le, "right": re} for le, re in v]
-    if kind == t.TIMESTAMPS and isinstance(v, tuple | list):
-        return {"tsval": v[0], "tsecr": v[1]}
-    if kind == t.USER_TIMEOUT and isinstance(v, tuple | list):
-        return {"granularity": bool(v[0]), "timeout": v[1]}
-    if kind == t.TCP_AO and isinstance(v, tuple | list):
-        return {"keyid": v[0], "rnextkeyid": v[1], "mac": v[2]}
-    if kind == t.MPTCP and isinstance(v, tuple | list):
-        return {"subtype_bits": {"subtype": v[0], "bits": v[1]}, "data": v[2]}
-    if kind == t.EXPERIMENTAL and isinstance(v, tuple | list):
-        return {"exid": v[0], "data": v[1]}
-    if (
-        kind in (t.FAST_OPEN, t.MD5_SIGNATURE)
-        and isinstance(v, bytes)
-        and (kind != t.MD5_SIGNATURE or len(v) == 16)
-    ):
-        return v
-    return _RAW
+    """The option's value in the shape its kind's layout builds (see
+    :data:`~headerkit.schemas.tcp_options.OPTION_KINDS`), or ``_RAW`` for bytes as they are."""
+    row = OPTION_KINDS.get(opt.kind)
+    if row is None or row.single or not row.accepts(opt.value):
+        return _RAW
+    return row.shape(opt.value)
 
 
 # The most option bytes a header can describe: the largest data offset, less the fixed part.

@@ -14,7 +14,6 @@ a note on the packet that made room.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,7 +146,7 @@ def _whole(gram: _Datagram) -> bytes | None:
 def _waiting(pkt: Packet) -> Packet:
     """A fragment as tshark shows it while reassembling: no transport header."""
     layers = [x for x in pkt.layers if not isinstance(x, TCP | UDP)]
-    return dataclasses.replace(pkt, layers=layers, tcp=None, udp=None, payload_offset=None)
+    return pkt.replace(layers=layers, tcp=None, udp=None, payload_offset=None)
 
 
 def _completed(last: Packet, first: Packet, payload: bytes, frames: list[int]) -> Packet:
@@ -169,8 +168,7 @@ def _completed(last: Packet, first: Packet, payload: bytes, frames: list[int]) -
     whole = decode(datagram, linktype)
     inner = [x for x in whole.layers if isinstance(x, TCP | UDP)]
     kept = _waiting(last).layers
-    out = dataclasses.replace(
-        last,
+    out = last.replace(
         layers=[*kept, *inner],
         tcp=whole.tcp,
         udp=whole.udp,

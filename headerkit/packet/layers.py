@@ -10,15 +10,27 @@ from __future__ import annotations
 import dataclasses
 import socket
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from headerkit.schemas import tcp as tcp_schema
 from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.tcp_options import OPTION_KINDS
 
 
 def mac(raw: bytes) -> str:
     """``aa:bb:cc:dd:ee:ff`` from six bytes."""
     return raw.hex(":")
+
+
+class Deferred(Protocol):
+    """Work the decoder left undone until a field that needs it is first read: an option
+    walk, a checksum.  The decoder leaves those fields unset and the layer's ``_fill`` set."""
+
+    def fill(self, layer: Any, name: str) -> None:
+        """Set ``name`` (and what the same work gives) on ``layer``."""
+
+    def fill_all(self, layer: Any) -> None:
+        """Do all the work left, and clear the layer's ``_fill``."""
 
 
 class Layer:
@@ -27,9 +39,26 @@ class Layer:
     __slots__ = ()
     name: ClassVar[str] = ""
 
+    if not TYPE_CHECKING:  # typed attribute access stays checked
+
+        def __getattr__(self, name: str) -> Any:
+            # reached only for a slot left unset: a field whose work was deferred
+            try:
+                deferred = object.__getattribute__(self, "_fill")
+            except AttributeError:
+                deferred = None
+            if deferred is None or name.startswith("__"):
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            deferred.fill(self, name)
+            return object.__getattribute__(self, name)
+
     def fields(self) -> dict[str, Any]:
         """The header fields, in wire order, with readable values."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if f.init
+        }
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={_show(v)}" for k, v in self.fields().items() if v is not None)
@@ -163,6 +192,7 @@ class IPv4(Layer):
     options: bytes = b""
     checksum_status: ChecksumStatus = ChecksumStatus.UNVERIFIED
     tso_length: int | None = None  # total length 0 (TSO): the length the frame gives
+    _fill: Deferred | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def header_length(self) -> int | None:
@@ -223,7 +253,8 @@ class TcpOption(Layer):
 
     @property
     def label(self) -> str:
-        return tcp_schema.OPTION_NAMES.get(self.kind, f"kind{self.kind}")
+        row = OPTION_KINDS.get(self.kind)
+        return row.name if row is not None else f"kind{self.kind}"
 
     def __repr__(self) -> str:
         if self.length is None:
@@ -247,6 +278,7 @@ class TCP(Layer):
     padding: bytes = b""
     checksum_status: ChecksumStatus = ChecksumStatus.UNVERIFIED
     payload_length: int | None = None
+    _fill: Deferred | None = field(default=None, init=False, repr=False, compare=False)
 
     # ``padding`` holds the option space's bytes that are not options: what follows EOL, or
     # everything from an option the walk could not read.
@@ -278,6 +310,7 @@ class UDP(Layer):
     checksum: int | None = None
     checksum_status: ChecksumStatus = ChecksumStatus.UNVERIFIED
     payload_length: int | None = None
+    _fill: Deferred | None = field(default=None, init=False, repr=False, compare=False)
 
 
 def ntop(raw: bytes) -> str:

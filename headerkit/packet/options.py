@@ -1,47 +1,18 @@
 """The TCP option walk: option bytes to :class:`~headerkit.packet.layers.TcpOption` values.
 
-This is the fast path for :data:`headerkit.schemas.tcp.TCP_OPTIONS`; tests prove the two
+This is the fast path for :data:`headerkit.schemas.tcp_options.TCP_OPTIONS`; tests prove the two
 agree on every well-formed option list.  The walk advances at least one byte per step and
 stops at the end of the option space, so no input can make it loop.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
-from typing import Any
 
 from headerkit.errors import DecodeError, OptionError
 from headerkit.packet.layers import TcpOption
 from headerkit.schemas import tcp as t
-
-_U16 = struct.Struct(">H").unpack_from
-_U32X2 = struct.Struct(">II").unpack_from
-
-
-def option_value(kind: int, body: bytes) -> Any:
-    """The value of one option from the bytes after its kind and length."""
-    n = len(body)
-    if kind == t.MSS and n == 2:
-        return _U16(body, 0)[0]
-    if kind == t.WINDOW_SCALE and n == 1:
-        return body[0]
-    if kind == t.SACK_PERMITTED and n == 0:
-        return None
-    if kind == t.SACK and n % 8 == 0:
-        return tuple(_U32X2(body, i) for i in range(0, n, 8))
-    if kind == t.TIMESTAMPS and n == 8:
-        return _U32X2(body, 0)
-    if kind == t.USER_TIMEOUT and n == 2:
-        raw = _U16(body, 0)[0]
-        return (bool(raw >> 15), raw & 0x7FFF)
-    if kind == t.TCP_AO and n >= 2:
-        return (body[0], body[1], body[2:])
-    if kind == t.MPTCP and n >= 1:
-        return (body[0] >> 4, body[0] & 0xF, body[1:])
-    if kind == t.EXPERIMENTAL and n >= 2:
-        return (_U16(body, 0)[0], body[2:])
-    return body
+from headerkit.schemas.tcp_options import OPTION_KINDS, option_name
 
 
 def parse_options(
@@ -54,6 +25,7 @@ def parse_options(
     nothing of the option space is lost.
     """
     options: list[TcpOption] = []
+    kinds = OPTION_KINDS
     i = start
     while i < end:
         kind = buf[i]
@@ -64,44 +36,43 @@ def parse_options(
             options.append(TcpOption(kind))
             i += 1
             continue
-        name = t.OPTION_NAMES.get(kind, f"kind {kind}")
-        if i + 1 >= end:
-            report(OptionError("tcp", "option_len", i + 1, f"{name} option has no length byte"))
-            return options, buf[i:end]
-        length = buf[i + 1]
-        if length < 2:
-            report(OptionError("tcp", "option_len", i + 1, f"{name} length {length} < 2"))
-            return options, buf[i:end]
-        if i + length > end:
-            report(
-                OptionError(
-                    "tcp", "option_len", i + 1, f"{name} length {length} runs past the options"
-                )
-            )
+        length = buf[i + 1] if i + 1 < end else -1
+        if length < 2 or i + length > end:
+            name = option_name(kind)
+            if length < 0:
+                reason = f"{name} option has no length byte"
+            elif length < 2:
+                reason = f"{name} length {length} < 2"
+            else:
+                reason = f"{name} length {length} runs past the options"
+            report(OptionError("tcp", "option_len", i + 1, reason))
             return options, buf[i:end]
         body = buf[i + 2 : i + length]
-        options.append(TcpOption(kind, length, option_value(kind, body)))
-        _check(kind, length, body, i, report)
+        row = kinds.get(kind)
+        if row is None:
+            options.append(TcpOption(kind, length, body))
+        elif row.fits(length):
+            options.append(TcpOption(kind, length, row.read(body)))
+            if row.limit is not None and body[0] > row.limit[1]:
+                field, most = row.limit
+                report(OptionError("tcp", field, i + 2, f"shift {body[0]} > {most}"))
+        else:
+            options.append(TcpOption(kind, length, body))
+            _misfit(kind, length, i, report)
         i += length
     return options, b""
 
 
-def _check(
-    kind: int, length: int, body: bytes, offset: int, report: Callable[[DecodeError], None]
-) -> None:
-    """Report an option whose length or value its kind forbids."""
-    name = t.OPTION_NAMES.get(kind, f"kind {kind}")
-    want = t.FIXED_OPTION_LENGTH.get(kind)
-    if want is not None and length != want:
-        report(OptionError("tcp", "option_len", offset + 1, f"{name} length {length} != {want}"))
-    elif kind == t.SACK and (length - 2) % 8:
-        report(OptionError("tcp", "option_len", offset + 1, f"SACK length {length} is not 2 + 8n"))
-    elif kind == t.WINDOW_SCALE and body[0] > t.MAX_WINDOW_SHIFT:
-        report(
-            OptionError(
-                "tcp", "wscale.shift", offset + 2, f"shift {body[0]} > {t.MAX_WINDOW_SHIFT}"
-            )
-        )
+def _misfit(kind: int, length: int, offset: int, report: Callable[[DecodeError], None]) -> None:
+    """Report an option whose length its kind forbids."""
+    row = OPTION_KINDS[kind]
+    if row.length is not None:
+        reason = f"{row.name} length {length} != {row.length}"
+    elif row.multiple > 1 and (length - 2) % row.multiple:
+        reason = f"{row.name} length {length} is not 2 + {row.multiple}n"
+    else:
+        return  # too short for a value: kept as bytes, as tshark shows it
+    report(OptionError("tcp", "option_len", offset + 1, reason))
 
 
 def tshark_option_walk(options: list[TcpOption], padding: bytes) -> list[TcpOption]:

@@ -2,43 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from headerkit import ports
 from headerkit.packet.decode import OFFLOAD, Packet
 from headerkit.packet.layers import TCP, UDP, IPv4, IPv6, Layer, TcpOption
 from headerkit.schemas import ipproto
-from headerkit.schemas import tcp as t
 from headerkit.schemas.checksum import ChecksumStatus
+from headerkit.schemas.tcp_options import OPTION_KINDS, option_name
 
+Labels = Callable[[str, str], str | None]
 _IP_FLAGS = ((0b100, "RB"), (0b010, "DF"), (0b001, "MF"))
 
 
 def option_text(opt: TcpOption) -> str:
     """An option in tcpdump's short form: ``mss 1460``, ``wscale 7``, ``TS val 1 ecr 0``."""
+    row = OPTION_KINDS.get(opt.kind)
+    if row is not None:
+        return row.label(opt.value)
     v = opt.value
-    if opt.kind == t.EOL:
-        return "eol"
-    if opt.kind == t.NOP:
-        return "nop"
-    if opt.kind == t.MSS and isinstance(v, int):
-        return f"mss {v}"
-    if opt.kind == t.WINDOW_SCALE and isinstance(v, int):
-        return f"wscale {v}"
-    if opt.kind == t.SACK_PERMITTED:
-        return "sackOK"
-    if opt.kind == t.SACK and isinstance(v, tuple):
-        return "sack " + " ".join(f"{le}:{re}" for le, re in v)
-    if opt.kind == t.TIMESTAMPS and isinstance(v, tuple):
-        return f"TS val {v[0]} ecr {v[1]}"
-    if opt.kind == t.MPTCP and isinstance(v, tuple):
-        return f"mptcp subtype {v[0]}"
-    if opt.kind == t.USER_TIMEOUT and isinstance(v, tuple):
-        return f"uto {v[1]}{'min' if v[0] else 's'}"
-    if isinstance(v, bytes | bytearray):
-        return f"{opt.label.lower()} {bytes(v).hex()}" if v else opt.label.lower()
-    return f"{opt.label.lower()} {v}" if v is not None else opt.label.lower()
+    name = opt.label.lower()
+    return f"{name} {bytes(v).hex()}" if v else name
 
 
 def flags_text(seg: TCP) -> str:
@@ -114,15 +99,16 @@ def _marks(pkt: Packet) -> str:
     return " ".join(marks)
 
 
-def field_tree(pkt: Packet) -> str:
-    """Every header field with its value and meaning, a block per layer (like tshark -V)."""
+def field_tree(pkt: Packet, labels: Labels | None = None) -> str:
+    """Every header field with its value and meaning, a block per layer (like tshark -V);
+    ``labels(layer, attribute)`` names a field's output name (the field registry's)."""
     lines = [
         f"Frame {pkt.number if pkt.number is not None else '-'}: {pkt.wirelen} bytes on wire, "
         f"{len(pkt.data)} bytes captured"
     ]
     for layer in pkt.layers:
         lines.append(_title(layer))
-        lines.extend(f"    {line}" for line in _layer_lines(layer))
+        lines.extend(f"    {line}" for line in _layer_lines(layer, labels))
     for problem in pkt.problems:
         kind = "malformed" if problem.malformed else type(problem).__name__
         lines.append(f"[{kind}] {problem}")
@@ -144,7 +130,7 @@ def _title(layer: Layer) -> str:
     return names.get(layer.name, type(layer).__name__)
 
 
-def _layer_lines(layer: Layer) -> Iterator[str]:
+def _layer_lines(layer: Layer, labels: Labels | None) -> Iterator[str]:
     for name, value in layer.fields().items():
         if value is None or name == "checksum_status":
             continue
@@ -158,12 +144,13 @@ def _layer_lines(layer: Layer) -> Iterator[str]:
             continue
         if name in ("options", "padding", "data") and not value:
             continue
-        yield f"{name}: {_meaning(layer, name, value)}"
+        tshark = labels(layer.name, name) if labels is not None else None
+        yield f"{name}: {_meaning(layer, name, value)}" + (f"  [{tshark}]" if tshark else "")
 
 
 def _option_line(opt: TcpOption) -> str:
     length = f" (length {opt.length})" if opt.length is not None else ""
-    return f"{t.OPTION_NAMES.get(opt.kind, 'kind ' + str(opt.kind))}{length}: {option_text(opt)}"
+    return f"{option_name(opt.kind)}{length}: {option_text(opt)}"
 
 
 def _meaning(layer: Layer, name: str, value: Any) -> str:

@@ -60,8 +60,10 @@ from headerkit.schemas.pcap import (
     field_at,
 )
 from headerkit.schemas.tcp import TCP_LAYOUT
+from headerkit.schemas.tcp_options import FIXED_OPTION_LENGTH, OPTION_KINDS, no_fields
 from headerkit.schemas.udp import UDP_LAYOUT
 from headerkit.tables.fields import BATCH_ROWS, FLAG_COLUMNS, row, schema
+from headerkit.tables.registry import header_fields
 
 Arr = npt.NDArray[Any]
 
@@ -73,6 +75,22 @@ _MAX_NS = 2**63
 _FOLD = 0xFFFF  # one's complement sums are taken modulo 2**16 - 1
 _SUM_WORDS = 1 << 18  # words of the data summed at a time
 _LOW_BYTES = np.array([0, 0xFF, 0xFFFF, 0xFFFFFF], np.uint64)  # the first k bytes of a word
+
+# the registry's fields that are a header's leaves as the wire has them (addresses apart:
+# they become text): (field, leaf), gathered straight from the header's fixed part
+_LEAVES = {
+    layer: [
+        (f.name, f.attr)
+        for f in header_fields(layer)
+        if f.get is None and f.attr in layout.names and f.arrow != "str"
+    ]
+    for layer, layout in (
+        ("ip", IPV4_LAYOUT),
+        ("ipv6", IPV6_LAYOUT),
+        ("tcp", TCP_LAYOUT),
+        ("udp", UDP_LAYOUT),
+    )
+}
 
 # columns that depend on the record alone, the same for a packet decoded either way
 _FRAME = ("frame.number", "frame.time", "frame.time_epoch", "frame.len", "frame.cap_len")
@@ -421,11 +439,24 @@ def _good(total: Arr) -> Arr:
 
 # -- TCP options ----------------------------------------------------------------------
 
+_FAST_KINDS = (t.SACK, t.SACK_PERMITTED)
 _FIXED_LENGTH = np.zeros(256, np.int64)
-for _kind, _length in t.FIXED_OPTION_LENGTH.items():
+for _kind, _length in FIXED_OPTION_LENGTH.items():
     _FIXED_LENGTH[_kind] = _length
-# kinds whose values fill columns the fast path leaves to the per-packet decoder
-_SLOW_KINDS = np.array([t.MPTCP, t.FAST_OPEN, t.EXPERIMENTAL])
+# the options' value rules: a length multiple (SACK), a largest first value byte (WS)
+_MULTIPLES = [(row.kind, row.multiple) for row in OPTION_KINDS.values() if row.multiple > 1]
+_LIMITS = [(row.kind, row.limit[1]) for row in OPTION_KINDS.values() if row.limit is not None]
+# the columns an option's value fills: (column, offset in the option, size)
+_VALUES = {row.kind: row.columns for row in OPTION_KINDS.values() if row.columns}
+# kinds whose fields the fast path leaves to the per-packet decoder: those without
+# fixed-width columns, but SACK's lists and SACK_PERM's flag, which it fills itself
+_SLOW_KINDS = np.array(
+    [
+        row.kind
+        for row in OPTION_KINDS.values()
+        if row.fields is not no_fields and not row.columns and row.kind not in _FAST_KINDS
+    ]
+)
 # the longest option space: the largest data offset, in 32-bit words, less the fixed header
 _DATA_OFFSET_BITS = next(width for name, _, width in TCP_LAYOUT.bits if name == "data_offset")
 _OPTION_SPACE = ((1 << _DATA_OFFSET_BITS) - 1) * 4 - TCP_LAYOUT.size
@@ -454,7 +485,7 @@ class _Template:
 
     @classmethod
     def of(cls, *kinds: int) -> _Template:
-        lengths = tuple(t.FIXED_OPTION_LENGTH.get(k, -1) for k in kinds)
+        lengths = tuple(FIXED_OPTION_LENGTH.get(k, -1) for k in kinds)
         steps = [max(n, 1) for n in lengths]
         pos = tuple(sum(steps[:i]) for i in range(len(kinds)))
         return cls(kinds, lengths, pos, sum(steps))
@@ -466,8 +497,9 @@ class _Template:
             hit &= opt[:, at] == kind
             if length > 0:
                 hit &= opt[:, at + 1] == length
-            if kind == t.WINDOW_SCALE:
-                hit &= opt[:, at + 2] <= t.MAX_WINDOW_SHIFT
+            for limited, most in _LIMITS:
+                if kind == limited:
+                    hit &= opt[:, at + 2] <= most
         return hit
 
 
@@ -476,12 +508,6 @@ _TEMPLATES = (
     _Template.of(t.NOP, t.NOP, t.TIMESTAMPS),
     _Template.of(t.MSS, t.SACK_PERMITTED, t.TIMESTAMPS, t.NOP, t.WINDOW_SCALE),
 )
-# the columns an option's value fills: (column, offset in the option, size)
-_VALUES = {
-    t.MSS: (("tcp.options.mss_val", 2, 2),),
-    t.WINDOW_SCALE: (("tcp.options.wscale.shift", 2, 1),),
-    t.TIMESTAMPS: (("tcp.options.timestamp.tsval", 2, 4), ("tcp.options.timestamp.tsecr", 6, 4)),
-}
 
 
 def _walk(opt: Arr, end: Arr) -> _Walk:
@@ -524,8 +550,11 @@ def _unlisted(kind: Arr, length: Arr, value: Arr, room: Arr) -> Arr:
     bad: Arr = ~single & ((room < 2) | (length < 2) | (length > room))
     fixed = _FIXED_LENGTH[kind]
     bad |= (fixed > 0) & (length != fixed)
-    bad |= (kind == t.SACK) & (((length - 2) % 8 != 0) | (length == 2))
-    bad |= (kind == t.WINDOW_SCALE) & (value > t.MAX_WINDOW_SHIFT)
+    for multiple_of, multiple in _MULTIPLES:
+        bad |= (kind == multiple_of) & ((length - 2) % multiple != 0)
+    bad |= (kind == t.SACK) & (length == 2)  # no blocks: an empty list, the decoder's
+    for limited, most in _LIMITS:
+        bad |= (kind == limited) & (value > most)
     bad |= np.isin(kind, _SLOW_KINDS)
     return bad
 
@@ -682,15 +711,7 @@ class _Decoder:
         bad |= (total < IPV4_LAYOUT.size) | (total > cap)
         rows, total, block = self.drop(bad, rows, total, block)
         h = _Header(block, IPV4_LAYOUT)
-        for name, field in (
-            ("ip.version", "version"),
-            ("ip.id", "identification"),
-            ("ip.flags", "flags"),
-            ("ip.frag_offset", "frag_offset"),
-            ("ip.ttl", "ttl"),
-            ("ip.proto", "protocol"),
-            ("ip.checksum", "checksum"),
-        ):
+        for name, field in _LEAVES["ip"]:
             self.put(name, rows, h[field])
         self.put("ip.hdr_len", rows, h["ihl"] * 4)
         self.put("ip.len", rows, total)
@@ -715,10 +736,8 @@ class _Decoder:
         bad |= np.isin(nxt, list(EXTENSION_HEADERS))
         rows, plen, nxt, block = self.drop(bad, rows, plen, nxt, block)
         h = _Header(block, IPV6_LAYOUT)
-        self.put("ip.version", rows, h["version"])
-        self.put("ipv6.plen", rows, plen)
-        self.put("ipv6.nxt", rows, nxt)
-        self.put("ipv6.hlim", rows, h["hop_limit"])
+        for name, field in _LEAVES["ipv6"]:
+            self.put(name, rows, h[field])
         self.texts["ipv6.src"].append((rows, h["src"]))
         self.texts["ipv6.dst"].append((rows, h["dst"]))
         at = IPV6_LAYOUT.offsets["src"]
@@ -750,16 +769,7 @@ class _Decoder:
         ok = self.options(rows, opt, hlen - TCP_LAYOUT.size)
         rows, block, hlen, seg = self.drop(~ok, rows, block, hlen, seg)
         h = _Header(block, TCP_LAYOUT)
-        for name, field in (
-            ("tcp.srcport", "srcport"),
-            ("tcp.dstport", "dstport"),
-            ("tcp.seq_raw", "seq"),
-            ("tcp.ack_raw", "ack"),
-            ("tcp.flags", "flags"),
-            ("tcp.window_size_value", "window"),
-            ("tcp.checksum", "checksum"),
-            ("tcp.urgent_pointer", "urgent_pointer"),
-        ):
+        for name, field in _LEAVES["tcp"]:
             self.put(name, rows, h[field])
         self.put("tcp.hdr_len", rows, hlen)
         self.put("tcp.len", rows, seg - hlen)
@@ -827,13 +837,10 @@ class _Decoder:
         length = h["length"].astype(np.int64)
         bad = (length < UDP_LAYOUT.size) | (length > self.end[rows] - self.t_off[rows])
         tunnel = np.isin(h["srcport"], _TUNNEL_PORTS) | np.isin(h["dstport"], _TUNNEL_PORTS)
-        rows, length, sport, dport, checksum = self.drop(
-            bad | tunnel, rows, length, h["srcport"], h["dstport"], h["checksum"]
-        )
-        self.put("udp.srcport", rows, sport)
-        self.put("udp.dstport", rows, dport)
-        self.put("udp.checksum", rows, checksum)
-        self.put("udp.length", rows, length)
+        keep = ~(bad | tunnel)
+        rows, length, checksum = self.drop(bad | tunnel, rows, length, h["checksum"])
+        for name, field in _LEAVES["udp"]:
+            self.put(name, rows, h[field][keep])
         return rows, length, checksum
 
     def transport_checksums(

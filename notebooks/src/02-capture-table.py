@@ -16,7 +16,7 @@ from pathlib import Path
 from exercises import check
 
 import headerkit
-from headerkit.schemas.tcp import OPTION_NAMES
+from headerkit.schemas.tcp_options import OPTION_NAMES
 from headerkit.sim import load_scenario, simulate
 from headerkit.sim.pcap import write_pcap
 
