@@ -146,6 +146,43 @@ def headerkit_path() -> Rows:
     return rows
 
 
+def headerkit_ports_path() -> Rows:
+    """``headerkit.decode_capture`` read for ports and flags only: rows ``(sport, dport,
+    flags)`` for TCP, ``(sport, dport)`` for UDP, ``()`` else."""
+    import headerkit
+
+    def rows(path: Path, limit: int | None) -> Iterator[Row]:
+        for pkt in islice(headerkit.decode_capture(path), limit):
+            tcp = pkt.tcp
+            if tcp is not None:
+                yield (tcp.srcport, tcp.dstport, tcp.flags)
+                continue
+            udp = pkt.udp
+            yield (udp.srcport, udp.dstport) if udp is not None else ()
+
+    return rows
+
+
+def dpkt_ports_path() -> Rows:
+    """dpkt read for ports and flags only (it parses every header all the same)."""
+    import dpkt
+
+    ethernet, tcp_class, udp_class = dpkt.ethernet.Ethernet, dpkt.tcp.TCP, dpkt.udp.UDP
+
+    def rows(path: Path, limit: int | None) -> Iterator[Row]:
+        with open(path, "rb") as f:
+            for _, buf in islice(dpkt.pcap.Reader(f), limit):
+                seg = getattr(ethernet(buf).data, "data", None)
+                if isinstance(seg, tcp_class):
+                    yield (seg.sport, seg.dport, seg._off_flags & 0xFFF)
+                elif isinstance(seg, udp_class):
+                    yield (seg.sport, seg.dport)
+                else:
+                    yield ()
+
+    return rows
+
+
 def record_walk_path() -> Rows:
     """``headerkit.captures.read_capture``: the records, not decoded (rows: their lengths)."""
     from headerkit.captures import read_capture
@@ -507,7 +544,9 @@ def cli_path() -> Rows:
 # every path by name (the columnar paths are timed differently: see worker.py)
 PATHS: dict[str, Callable[[], Rows]] = {
     "headerkit": headerkit_path,
+    "headerkit-ports": headerkit_ports_path,
     "dpkt": dpkt_path,
+    "dpkt-ports": dpkt_ports_path,
     "scapy": scapy_path,
     "tshark": tshark_path,
     "struct": struct_path,

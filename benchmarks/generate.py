@@ -245,11 +245,19 @@ def build_pool(seed: int, size: int = POOL_SIZE) -> list[bytes]:
     return frames
 
 
+Pool = Callable[[int, int], list[bytes]]  # (seed, size) -> distinct frames
+
+
 def generate(
-    path: Path, packets: int, seed: int = DEFAULT_SEED, pool_size: int = POOL_SIZE
+    path: Path,
+    packets: int,
+    seed: int = DEFAULT_SEED,
+    pool_size: int = POOL_SIZE,
+    pool_of: Pool | None = None,
 ) -> None:
-    """Write a pcap of ``packets`` records drawn from :func:`build_pool` (see the module)."""
-    pool = build_pool(seed, pool_size)
+    """Write a pcap of ``packets`` records drawn from a pool of frames (:func:`build_pool`
+    unless ``pool_of`` is given; see the module)."""
+    pool = (pool_of or build_pool)(seed, pool_size)
     rng = random.Random(f"records-{seed}")
     tails = [struct.pack("<II", len(f), len(f)) + f for f in pool]
     pack = _TIMESTAMP.pack
@@ -268,19 +276,28 @@ def generate(
             out.write(b"".join(parts))
 
 
-def cache_path(packets: int, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE) -> Path:
+def cache_path(
+    packets: int, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE, mix: str = "mix"
+) -> Path:
     """Where the capture of ``packets`` packets for ``seed`` is cached."""
-    return cache / f"mix-v{VERSION}-seed{seed}-{packets}.pcap"
+    return cache / f"{mix}-v{VERSION}-seed{seed}-{packets}.pcap"
 
 
-def capture(packets: int, seed: int = DEFAULT_SEED, cache: Path = DEFAULT_CACHE) -> Path:
-    """The cached capture of ``packets`` packets for ``seed``, generated if missing."""
-    path = cache_path(packets, seed, cache)
+def capture(
+    packets: int,
+    seed: int = DEFAULT_SEED,
+    cache: Path = DEFAULT_CACHE,
+    mix: str = "mix",
+    pool_of: Pool | None = None,
+) -> Path:
+    """The cached capture of ``packets`` packets for ``seed``, generated if missing
+    (``mix`` names another pool, ``pool_of``, in the cache)."""
+    path = cache_path(packets, seed, cache, mix)
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".partial{os.getpid()}")
         start = time.perf_counter()
-        generate(partial, packets, seed)
+        generate(partial, packets, seed, pool_of=pool_of)
         os.replace(partial, path)
         took = time.perf_counter() - start
         print(

@@ -32,7 +32,7 @@ from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import generate
+from benchmarks import generate, generate_other
 from benchmarks.decoders import TSHARK_FIELDS, Digest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +40,17 @@ WORKER = ROOT / "benchmarks" / "worker.py"
 WORKER_ENV = {**os.environ, "PYTHONHASHSEED": "0"}  # the checksum hashes strings
 TEN_MILLION = 10_000_000
 TIMES = "\u00d7"  # the ratio columns' sign
+# the captures to measure on: the main mix, and another to check the ratios hold
+MIXES: dict[str, Callable[[int, int, Path], Path]] = {
+    "main": generate.capture,
+    "other": generate_other.capture,
+}
+MIX_TEXT = {
+    "main": "`benchmarks/generate.py`: 70 % IPv4/TCP, 10 % IPv6/TCP, 15 % IPv4/UDP, 5 % IPv6/UDP, "
+    "3 % VLAN-tagged, TCP data offsets 5 to 15",
+    "other": "`benchmarks/generate_other.py`: Ethernet padding, IPv4 options on 20 % of IPv4/TCP, "
+    "TFO, MPTCP and EOL-padded SYNs, UDP without checksums, DNS and QUIC payloads, 5 % VLAN",
+}
 CHANGED = "the rounds measured different code; rerun on a quiet tree"
 
 
@@ -49,7 +60,7 @@ class Bench:
 
     name: str
     label: str
-    kind: Literal["fields", "lengths", "command"]  # lengths: the record walks
+    kind: Literal["fields", "ports", "lengths", "command"]  # lengths: the record walks
     missing: str | None = None  # why the path cannot run here
     limit: int | None = None  # decode only the first N packets
     runs: list[Run] = field(default_factory=list)
@@ -99,9 +110,11 @@ def benches(scapy_packets: int) -> list[Bench]:
     tshark_version = tshark_release() if tshark else ""
     return [
         Bench("headerkit", "headerkit `decode_capture`, per packet", "fields"),
+        Bench("headerkit-ports", "headerkit `decode_capture`, ports and flags only", "ports"),
         Bench("table-pandas", "headerkit `read_table(path)` → pandas", "fields", no_table),
         Bench("table-arrow", 'headerkit `read_table(path, engine="arrow")`', "fields", no_arrow),
         Bench("dpkt", f"dpkt {_version('dpkt')}", "fields", lib("dpkt")),
+        Bench("dpkt-ports", f"dpkt {_version('dpkt')}, ports and flags only", "ports", lib("dpkt")),
         Bench(
             "scapy",
             f"scapy {_version('scapy')} `PcapReader` (first {scapy_packets:,} packets)",
@@ -146,22 +159,28 @@ def run_worker(name: str, capture: Path, packets: int, limit: int | None, checkp
 
 
 def disagreements(
-    digests: Mapping[str, Digest], limited: Collection[str] = (), lengths: Collection[str] = ()
+    digests: Mapping[str, Digest],
+    limited: Collection[str] = (),
+    lengths: Collection[str] = (),
+    ports: Collection[str] = (),
 ) -> list[str]:
     """What the paths' digests disagree on (empty when they all agree).
 
-    Paths in ``lengths`` (record walks) must agree with each other; the others on their
-    field checksum, except that those in ``limited`` decoded only the first packets and are
-    held to the others' ``prefix``; all but the limited ones must count the same packets.
+    Paths in ``lengths`` (record walks) must agree with each other, and those in ``ports``
+    (ports and flags only) with each other; the others on their field checksum, except that
+    those in ``limited`` decoded only the first packets and are held to the others'
+    ``prefix``; all but the limited ones must count the same packets.
     """
-    fields = {n: d for n, d in digests.items() if n not in lengths}
+    fields = {n: d for n, d in digests.items() if n not in lengths and n not in ports}
     full = {n: d for n, d in fields.items() if n not in limited}
     walks = {n: d for n, d in digests.items() if n in lengths}
+    few = {n: d for n, d in digests.items() if n in ports}
     problems = [
         _split("field checksums", full, lambda d: f"{d.packets:,} packets, {d.checksum:016x}"),
         _split("checksums of the first packets", fields, lambda d: f"{d.prefix:016x}"),
         _split("record walks", walks, lambda d: f"{d.packets:,} records, {d.checksum:016x}"),
-        _split("packet counts", {**full, **walks}, lambda d: f"{d.packets:,}"),
+        _split("ports and flags", few, lambda d: f"{d.packets:,} packets, {d.checksum:016x}"),
+        _split("packet counts", {**full, **walks, **few}, lambda d: f"{d.packets:,}"),
     ]
     return [p for p in problems if p]
 
@@ -183,7 +202,8 @@ def check(results: list[Bench], extra: Mapping[str, Digest]) -> None:
     digests = {b.name: b.runs[0].digest for b in ran if b.runs[0].digest} | dict(extra)
     limited = {b.name for b in ran if b.limit is not None}
     lengths = {b.name for b in ran if b.kind == "lengths"}
-    problems = disagreements(digests, limited, lengths)
+    ports = {b.name for b in ran if b.kind == "ports"}
+    problems = disagreements(digests, limited, lengths, ports)
     for b in ran:
         if any(r.digest != b.runs[0].digest for r in b.runs):
             problems.append(f"{b.name} gave different checksums in different rounds")
@@ -224,7 +244,7 @@ def curve(sizes: list[int], args: argparse.Namespace, main: Bench) -> list[tuple
         if size == args.packets and main.runs:
             points.append((size, main))
             continue
-        capture = generate.capture(size, args.seed, args.cache)
+        capture = MIXES[args.mix](size, args.seed, args.cache)
         point = Bench("headerkit", main.label, "fields")
         for _ in range(args.rounds):
             point.runs.append(run_worker("headerkit", capture, size, None, 0))
@@ -332,8 +352,7 @@ def report(
         "",
         *about,
         f"- Capture: `{capture.name}` ({size:,.0f} MB, seed {args.seed}), generated by "
-        "`benchmarks/generate.py`: 70 % IPv4/TCP, 10 % IPv6/TCP, 15 % IPv4/UDP, 5 % IPv6/UDP, "
-        "3 % VLAN-tagged, TCP data offsets 5 to 15",
+        + MIX_TEXT[args.mix],
         "- Each path in its own process, round-robin; median time over the rounds; peak RSS "
         "is the largest over the rounds (VmHWM of the process; commands: `ru_maxrss`; the "
         "tshark decoding row: tshark's plus its reader's)",
@@ -342,7 +361,7 @@ def report(
         if found
         else "- No decoding path ran",
         "",
-        "## Decoding to TCP/UDP fields, options parsed",
+        "## Decoding to TCP/UDP fields, options parsed (ports-only rows: ports and flags)",
         "",
         f"| path | packets/s | {TIMES} dpkt | {TIMES} record walk | peak RSS | s, median (range) |",
         "|---|---:|---:|---:|---:|---:|",
@@ -407,6 +426,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="PATH", help="run only these paths")
     parser.add_argument("--quick", action="store_true", help="100k packets, scapy 5k, curve 10k")
     parser.add_argument("--out", type=Path, help="Markdown file (default: in the cache dir)")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="main", help="the capture's mix")
     args = parser.parse_args()
     if args.quick:
         args.packets, args.scapy_packets = 100_000, 5_000
@@ -416,7 +436,7 @@ def main() -> None:
         sizes.append(TEN_MILLION)
     scapy_packets = min(args.scapy_packets, args.packets)
 
-    capture = generate.capture(args.packets, args.seed, args.cache)
+    capture = MIXES[args.mix](args.packets, args.seed, args.cache)
     table = benches(scapy_packets)
     for bench in table:
         if args.only and bench.name not in args.only:
@@ -434,7 +454,7 @@ def main() -> None:
         about.append(f"- **{warning}**")
         print(f"WARNING: {warning}", file=sys.stderr)
     text = report(args, about, capture, table, extra, points)
-    out = args.out or args.cache / f"results-{args.packets}.md"
+    out = args.out or args.cache / f"results-{args.mix}-{args.packets}.md"
     out.write_text(text)
     print(text)
     print(f"written to {out}", file=sys.stderr)

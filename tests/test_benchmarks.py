@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import headerkit
-from benchmarks import generate
+from benchmarks import generate, generate_other
 from benchmarks.decoders import (
     PATHS,
     TSHARK_FIELDS,
@@ -106,6 +106,31 @@ def _skipping_options(rows: Iterator[Any]) -> Iterator[Any]:
     """A path that wins by not decoding TCP options."""
     for row in rows:
         yield (*row[:11], (), -1, -1, -1, -1, ()) if len(row) == 17 else row
+
+
+def test_the_other_mix_has_what_it_claims_and_every_path_agrees_on_it(tmp_path: Path) -> None:
+    path = tmp_path / "other.pcap"
+    generate.generate(path, 3000, seed=3, pool_size=1500, pool_of=generate_other.build_pool)
+    seen: Counter[str] = Counter()
+    for pkt in headerkit.decode_capture(path):
+        assert not pkt.problems and len(pkt.data) >= generate_other.MIN_FRAME
+        seen["padded"] += pkt.payload_end is not None and pkt.payload_end < len(pkt.data)
+        ip, tcp, udp = pkt.ip, pkt.tcp, pkt.udp
+        seen["ip options"] += isinstance(ip, IPv4) and bool(ip.options)
+        kinds = {o.kind for o in tcp.options} if tcp is not None else set()
+        seen["tfo"] += 34 in kinds
+        seen["mptcp"] += 30 in kinds
+        seen["eol"] += 0 in kinds
+        seen["no udp checksum"] += udp is not None and udp.checksum == 0
+        seen["dns"] += udp is not None and 53 in (udp.srcport, udp.dstport)
+        seen["quic"] += udp is not None and 443 in (udp.srcport, udp.dstport)
+    assert all(seen[k] > 10 for k in ("padded", "ip options", "no udp checksum", "dns", "quic"))
+    assert all(seen[k] > 0 for k in ("tfo", "mptcp", "eol")), seen
+    found = {n: digest(PATHS[n]()(path, None)) for n in ("headerkit", "dpkt", "struct")}
+    found |= {n: digest(PATHS[n]()(path, None)) for n in ("headerkit-ports", "dpkt-ports")}
+    table = headerkit.read_table(path, engine="arrow")
+    found["table-arrow"] = digest(table_rows(table))
+    assert disagreements(found, ports=("headerkit-ports", "dpkt-ports")) == []
 
 
 def test_a_path_that_skips_work_is_caught(capture: Path) -> None:
