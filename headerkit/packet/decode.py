@@ -229,7 +229,10 @@ class Packet:
     # The deferred work (see :class:`~headerkit.packet.layers.Deferred`): one entry per layer,
     # [layer, where its problems go, where its notes go, option span, checksum span]
     def _work(self, layer: Layer) -> list[Any]:
-        return next(work for work in self._pending if work[_LAYER] is layer)
+        for work in self._pending:
+            if work[_LAYER] is layer:
+                return work
+        raise AttributeError(type(layer).__name__)  # no work was left for this layer
 
     def fill(self, layer: Any, name: str) -> None:
         """Set ``name`` on ``layer``, doing the work the decoder left for it."""

@@ -25,42 +25,45 @@ def parse_options(
     nothing of the option space is lost.
     """
     options: list[TcpOption] = []
-    kinds = OPTION_KINDS
+    add, option, kinds, eol, nop = options.append, TcpOption, OPTION_KINDS, t.EOL, t.NOP
     i = start
     while i < end:
         kind = buf[i]
-        if kind == t.EOL:
-            options.append(TcpOption(kind))
-            return options, buf[i + 1 : end]
-        if kind == t.NOP:
-            options.append(TcpOption(kind))
+        if kind == nop:
+            add(option(kind))
             i += 1
             continue
+        if kind == eol:
+            add(option(kind))
+            return options, buf[i + 1 : end]
         length = buf[i + 1] if i + 1 < end else -1
         if length < 2 or i + length > end:
-            name = option_name(kind)
-            if length < 0:
-                reason = f"{name} option has no length byte"
-            elif length < 2:
-                reason = f"{name} length {length} < 2"
-            else:
-                reason = f"{name} length {length} runs past the options"
-            report(OptionError("tcp", "option_len", i + 1, reason))
+            report(OptionError("tcp", "option_len", i + 1, _unreadable(kind, length)))
             return options, buf[i:end]
         body = buf[i + 2 : i + length]
         row = kinds.get(kind)
         if row is None:
-            options.append(TcpOption(kind, length, body))
-        elif row.fits(length):
-            options.append(TcpOption(kind, length, row.read(body)))
+            add(option(kind, length, body))
+        elif length == row.length or (row.length is None and row.fits(length)):
+            add(option(kind, length, row.read(body)))
             if row.limit is not None and body[0] > row.limit[1]:
                 field, most = row.limit
                 report(OptionError("tcp", field, i + 2, f"shift {body[0]} > {most}"))
         else:
-            options.append(TcpOption(kind, length, body))
+            add(option(kind, length, body))
             _misfit(kind, length, i, report)
         i += length
     return options, b""
+
+
+def _unreadable(kind: int, length: int) -> str:
+    """Why an option's length byte cannot be followed (-1: there is none)."""
+    name = option_name(kind)
+    if length < 0:
+        return f"{name} option has no length byte"
+    if length < 2:
+        return f"{name} length {length} < 2"
+    return f"{name} length {length} runs past the options"
 
 
 def _misfit(kind: int, length: int, offset: int, report: Callable[[DecodeError], None]) -> None:

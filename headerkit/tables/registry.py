@@ -43,12 +43,6 @@ class Field:
     table: bool = True  # a column of the table
     flag: int | None = None  # a TCP flag's bit: the column is that bit of ``tcp.flags``
 
-    def read(self, layer: Any) -> Any:
-        """The field's value from ``layer`` (None when the layer has none)."""
-        if self.get is not None:
-            return self.get(layer)
-        return getattr(layer, self.attr or "")
-
 
 def _status(layer: Any) -> int | None:
     return None if layer.checksum is None else int(layer.checksum_status)

@@ -9,24 +9,44 @@ data offset, checksum status as :class:`~headerkit.schemas.checksum.ChecksumStat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from headerkit.packet.decode import Packet
 from headerkit.schemas.tcp_options import OPTION_KINDS
 from headerkit.tables.registry import FIELDS, Field
 
-# each layer's fields, and the layers whose first occurrence alone counts (``tshark -T
-# fields -E occurrence=f``); IPv4 and IPv6 count as one, the outermost IP header
-_BY_LAYER: dict[str, list[Field]] = {}
-for _field in FIELDS:
-    for _name in _field.layers:
-        _BY_LAYER.setdefault(_name, []).append(_field)
+
+def _reader(fields: list[Field]) -> Callable[[Any], tuple[Any, ...]]:
+    """``layer -> (value, ...)`` for ``fields``: attributes read inline, functions called."""
+    namespace: dict[str, Any] = {}
+    parts = []
+    for i, field in enumerate(fields):
+        if field.get is not None:
+            namespace[f"_get{i}"] = field.get
+            parts.append(f"_get{i}(layer)")
+        else:
+            assert field.attr is not None and field.attr.isidentifier()
+            parts.append(f"layer.{field.attr}")
+    exec(f"def read(layer):\n    return ({', '.join(parts)},)\n", namespace)
+    read: Callable[[Any], tuple[Any, ...]] = namespace["read"]
+    return read
+
+
+# each layer's fields and the function reading them, and the layers whose first occurrence
+# alone counts (``tshark -T fields -E occurrence=f``); IPv4 and IPv6 count as one, the
+# outermost IP header
+_BY_LAYER: dict[str, tuple[list[Field], Callable[[Any], tuple[Any, ...]]]] = {}
+for _name in {name for field in FIELDS for name in field.layers}:
+    _fields = [field for field in FIELDS if _name in field.layers]
+    _BY_LAYER[_name] = (_fields, _reader(_fields))
 _FIRST_ONLY = {"ip": "ip", "ipv6": "ip", "tcp": "tcp", "udp": "udp"}
 
 
 def tshark_fields(pkt: Packet) -> dict[str, Any]:
     """The packet's header fields under tshark's names; absent fields are left out.  Where a
     header occurs more than once (tunnels), its first occurrence."""
+    problems = pkt.problems  # first: all the deferred work at once, every field is read
     out: dict[str, Any] = {}
     if pkt.number is not None:
         out["frame.number"] = pkt.number
@@ -40,14 +60,16 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
             if first in seen:
                 continue
             seen.add(first)
-        for field in _BY_LAYER.get(name, ()):
-            value = field.read(layer)
-            if value is None:
-                continue
-            if field.repeated:
-                out.setdefault(field.name, []).append(value)
-            else:
-                out[field.name] = value
+        found = _BY_LAYER.get(name)
+        if found is not None:
+            fields, read = found
+            for field, value in zip(fields, read(layer), strict=True):
+                if value is None:
+                    continue
+                if field.repeated:
+                    out.setdefault(field.name, []).append(value)
+                else:
+                    out[field.name] = value
         if name == "tcp":
             for opt in layer.options:  # type: ignore[attr-defined]
                 row = OPTION_KINDS.get(opt.kind)
@@ -55,6 +77,6 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
                     row.fields(opt.value, out)
     if pkt.malformed:
         out["malformed"] = out["l234.malformed"] = True
-    if pkt.problems:
-        out["problems"] = [str(p) for p in pkt.problems]
+    if problems:
+        out["problems"] = [str(p) for p in problems]
     return out
