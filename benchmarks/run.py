@@ -258,6 +258,12 @@ def curve(sizes: list[int], args: argparse.Namespace, main: Bench) -> list[tuple
 def simulator_section() -> list[str]:
     """The simulator against SimPy and its pcap export against decode, measured by
     ``benchmarks/bench_simulator.py`` (a 100 MB bulk transfer) in its own process."""
+    if importlib.util.find_spec("simpy") is None:
+        return [
+            "## Simulator",
+            "",
+            "Not measured: simpy is not installed (`pip install -e '.[bench]'`).",
+        ]
     script = Path(__file__).resolve().with_name("bench_simulator.py")
     run = subprocess.run(
         [sys.executable, str(script), "--mb", "100"], capture_output=True, text=True, check=True

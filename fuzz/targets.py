@@ -56,8 +56,8 @@ def capture_target(data: bytes) -> None:
             reader = read_capture(io.BytesIO(data))
         except CaptureFileError:
             return
-        for record in reader:  # packets decode when read: read every field
-            tshark_fields(decode(record.data, record.linktype, wirelen=record.wirelen))
+        for record in reader:  # decoded whole (reading its problems does all the work)
+            _ = decode(record.data, record.linktype, wirelen=record.wirelen).problems
     with contextlib.suppress(HeaderkitError):
         for _ in read_capture(io.BytesIO(data), strict=True):
             pass

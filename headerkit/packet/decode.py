@@ -406,20 +406,6 @@ class _Decoder:
         off, ethertype = self.link()
         self.network(off, ethertype)
 
-    def defer(
-        self,
-        layer: IPv4 | TCP | UDP,
-        span: tuple[int, int] | None,
-        check: tuple[int, int] | tuple[int, int, bytes, bytes] | None,
-    ) -> None:
-        """Leave an option walk over ``span`` and a checksum over ``check`` for the first
-        read of the fields they set (strict: do them now)."""
-        pkt = self.pkt
-        layer._fill = pkt
-        pkt._pending.append([layer, len(pkt._problems), len(pkt._notes), span, check])
-        if self.strict:
-            pkt.fill_all(layer)
-
     def network(self, off: int, ethertype: int | None) -> None:
         """Decode what an EtherType names at ``off``: MPLS labels, then IPv4 or IPv6."""
         if ethertype is None:
@@ -692,8 +678,7 @@ class _Decoder:
             ip.dst = None  # tshark reads the options before it shows the destination
             return
         ip.options = self.buf[off + IPV4_LAYOUT.size : off + hlen]
-        del ip.checksum_status
-        self.defer(ip, None, (off, hlen))
+        _leave(self.pkt, ip, None, (off, hlen))
         dst = self.buf[off + _V4["dst"] : off + _V4["dst"] + 4]
         if ip.options:
             final = source_route_destination(ip.options)
@@ -962,12 +947,7 @@ class _Decoder:
             )
             return
         span = (off + TCP_LAYOUT.size, off + hlen) if hlen > TCP_LAYOUT.size else None
-        if span is not None:
-            del seg.options, seg.padding
-        if check is not None:
-            del seg.checksum_status
-        if span is not None or check is not None:
-            self.defer(seg, span, check)
+        _leave(self.pkt, seg, span, check)
         if self.declared_end > end and self.declared_end > off + hlen:
             # tshark: data the IP length declares but the frame does not hold is malformed
             self.problem(
@@ -1017,8 +997,7 @@ class _Decoder:
         if dgram.checksum == 0:
             dgram.checksum_status = ChecksumStatus.of_zero_udp_checksum(4 if len(src) == 4 else 6)
         elif not fragment and off + length <= self.cap_end:
-            del dgram.checksum_status
-            self.defer(dgram, None, (off, off + length, src, dst))
+            _leave(self.pkt, dgram, None, (off, off + length, src, dst))
         if not fragment:
             self.udp_tunnel(dgram, off + UDP_LAYOUT.size, off + length)
 
@@ -1054,6 +1033,26 @@ def _verify(
         name = "TCP" if proto == ipproto.TCP else "UDP"
         return ChecksumStatus.BAD, f"{name} checksum is the pseudo-header sum only: {OFFLOAD}"
     return ChecksumStatus.BAD, None
+
+
+def _leave(
+    pkt: Packet,
+    layer: IPv4 | TCP | UDP,
+    span: tuple[int, int] | None,
+    check: tuple[int, int] | tuple[int, int, bytes, bytes] | None,
+) -> None:
+    """Leave an option walk over ``span`` and a checksum over ``check`` for the first read
+    of the fields they set (strict: do them now)."""
+    if span is None and check is None:
+        return
+    if span is not None:
+        del layer.options, layer.padding  # type: ignore[union-attr]
+    if check is not None:
+        del layer.checksum_status
+    layer._fill = pkt
+    pkt._pending.append([layer, len(pkt._problems), len(pkt._notes), span, check])
+    if pkt._strict:
+        pkt.fill_all(layer)
 
 
 def _start(pkt: Packet) -> None:
@@ -1109,9 +1108,7 @@ def _common_frame(pkt: Packet) -> bool:
             return False
         src_raw = buf[off + _V4["src"] : off + _V4["dst"]]
         dst_raw = buf[off + _V4["dst"] : off + IPV4_LAYOUT.size]
-        del ip.checksum_status
-        ip._fill = pkt
-        pkt._pending.append([ip, 0, 0, None, (off, IPV4_LAYOUT.size)])
+        _leave(pkt, ip, None, (off, IPV4_LAYOUT.size))
         proto: int = ip.protocol  # type: ignore[assignment]
         off += IPV4_LAYOUT.size
     elif ethertype == link_schema.ETHERTYPE_IPV6:
@@ -1139,14 +1136,9 @@ def _common_frame(pkt: Packet) -> bool:
         if hlen < TCP_LAYOUT.size or off + hlen > end or off + hlen > cap:
             return False
         seg.payload_length = end - off - hlen
-        span = (off + TCP_LAYOUT.size, off + hlen) if hlen > TCP_LAYOUT.size else None
-        if span is not None:
-            del seg.options, seg.padding
-        if check is not None:
-            del seg.checksum_status
-        if span is not None or check is not None:
-            seg._fill = pkt
-            pkt._pending.append([seg, 0, 0, span, check])
+        _leave(
+            pkt, seg, (off + TCP_LAYOUT.size, off + hlen) if hlen > TCP_LAYOUT.size else None, check
+        )
         layers.append(seg)
         pkt.tcp = seg
         pkt.payload_offset, pkt.payload_end = off + hlen, min(end, cap)
@@ -1164,9 +1156,7 @@ def _common_frame(pkt: Packet) -> bool:
         if dgram.checksum == 0:
             dgram.checksum_status = ChecksumStatus.of_zero_udp_checksum(ip.version or 0)
         elif off + length <= cap:
-            del dgram.checksum_status
-            dgram._fill = pkt
-            pkt._pending.append([dgram, 0, 0, None, (off, off + length, src_raw, dst_raw)])
+            _leave(pkt, dgram, None, (off, off + length, src_raw, dst_raw))
         layers.append(dgram)
         pkt.udp = dgram
         pkt.payload_offset, pkt.payload_end = off + UDP_LAYOUT.size, min(off + length, cap)
