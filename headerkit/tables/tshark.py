@@ -17,29 +17,32 @@ from headerkit.schemas.tcp_options import OPTION_KINDS
 from headerkit.tables.registry import FIELDS, Field
 
 
-def _reader(fields: list[Field]) -> Callable[[Any], tuple[Any, ...]]:
-    """``layer -> (value, ...)`` for ``fields``: attributes read inline, functions called."""
+def _putter(fields: list[Field]) -> Callable[[Any, dict[str, Any]], None]:
+    """``put(layer, out)``: each of ``fields`` that the layer has, into ``out`` (generated
+    code, each attribute read inline: this runs for every layer of every packet)."""
     namespace: dict[str, Any] = {}
-    parts = []
+    lines = ["def put(layer, out):"]
     for i, field in enumerate(fields):
         if field.get is not None:
             namespace[f"_get{i}"] = field.get
-            parts.append(f"_get{i}(layer)")
+            lines.append(f"    value = _get{i}(layer)")
         else:
             assert field.attr is not None and field.attr.isidentifier()
-            parts.append(f"layer.{field.attr}")
-    exec(f"def read(layer):\n    return ({', '.join(parts)},)\n", namespace)
-    read: Callable[[Any], tuple[Any, ...]] = namespace["read"]
-    return read
+            lines.append(f"    value = layer.{field.attr}")
+        store = ".setdefault({!r}, []).append(value)" if field.repeated else "[{!r}] = value"
+        lines.append("    if value is not None:")
+        lines.append("        out" + store.format(field.name))
+    exec("\n".join(lines) + "\n", namespace)
+    put: Callable[[Any, dict[str, Any]], None] = namespace["put"]
+    return put
 
 
-# each layer's fields and the function reading them, and the layers whose first occurrence
-# alone counts (``tshark -T fields -E occurrence=f``); IPv4 and IPv6 count as one, the
-# outermost IP header
-_BY_LAYER: dict[str, tuple[list[Field], Callable[[Any], tuple[Any, ...]]]] = {}
-for _name in {name for field in FIELDS for name in field.layers}:
-    _fields = [field for field in FIELDS if _name in field.layers]
-    _BY_LAYER[_name] = (_fields, _reader(_fields))
+# how to put each layer's fields, and the layers whose first occurrence alone counts
+# (``tshark -T fields -E occurrence=f``); IPv4 and IPv6 count as one, the outermost IP header
+_PUT = {
+    name: _putter([field for field in FIELDS if name in field.layers])
+    for name in {name for field in FIELDS for name in field.layers}
+}
 _FIRST_ONLY = {"ip": "ip", "ipv6": "ip", "tcp": "tcp", "udp": "udp"}
 
 
@@ -60,16 +63,9 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
             if first in seen:
                 continue
             seen.add(first)
-        found = _BY_LAYER.get(name)
-        if found is not None:
-            fields, read = found
-            for field, value in zip(fields, read(layer), strict=True):
-                if value is None:
-                    continue
-                if field.repeated:
-                    out.setdefault(field.name, []).append(value)
-                else:
-                    out[field.name] = value
+        put = _PUT.get(name)
+        if put is not None:
+            put(layer, out)
         if name == "tcp":
             for opt in layer.options:  # type: ignore[attr-defined]
                 row = OPTION_KINDS.get(opt.kind)
