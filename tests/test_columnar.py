@@ -245,6 +245,47 @@ def test_common_packets_take_the_fast_path(mix: Path, tmp_path: Path) -> None:
     assert 0.2 < _slow_share(mix) < 0.6
 
 
+def test_ipv4_options_take_the_fast_path_unless_they_may_route(tmp_path: Path) -> None:
+    """Options in the IPv4 header: their words join the header checksum, the transport
+    header follows them; a source route (whose last hop is the destination tshark shows)
+    is the per-packet decoder's."""
+    options = [
+        b"\x94\x04\x00\x00",  # Router Alert
+        b"\x07\x07\x04" + bytes(4) + b"\x00",  # Record Route, then EOL
+        b"\x01\x01\x01\x00",  # NOPs and EOL
+        b"\x44\x0c\x05\x00" + bytes(8),  # Timestamp
+        bytes(40),  # the longest header, all EOL
+    ]
+    routes = [b"\x83\x07\x04\x0a\x00\x00\x09\x00", b"\x89\x07\x04\x0a\x00\x00\x09\x00"]
+    frames = []
+    for i, opts in enumerate(options + routes):
+        for make in (craft.tcp, craft.udp):
+            ip = make(
+                src="10.0.0.1",
+                dst="10.0.0.2",
+                sport=40000 + i,
+                dport=443,
+                payload=bytes(i),
+                ip_fields={"options": opts},
+            )
+            frames.append((ether(ip.data), len(ip.data) + 14))
+        broken = bytearray(ether(ip.data))
+        broken[14 + 10] ^= 0xFF  # a bad header checksum
+        frames.append((bytes(broken), len(broken)))
+    path = write_pcap(tmp_path / "options.pcap", frames)
+    assert_same(path)
+    assert _slow_share(path) == pytest.approx(len(routes) * 3 / len(frames))
+
+
+def test_the_other_benchmark_mix(tmp_path: Path) -> None:
+    from benchmarks import generate, generate_other
+
+    path = tmp_path / "other.pcap"
+    generate.generate(path, 3000, seed=5, pool_size=1500, pool_of=generate_other.build_pool)
+    assert_same(path)
+    assert _slow_share(path) < 0.05  # TFO and MPTCP SYNs only
+
+
 def _slow_share(path: Path) -> float:
     slow = total = 0
     for recs in _pieces(path, 1 << 20):

@@ -39,6 +39,7 @@ from headerkit.captures.reader import CaptureReader, max_snaplen
 from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
 from headerkit.packet.decode import decode
+from headerkit.packet.ip_options import LOOSE_SOURCE_ROUTE, STRICT_SOURCE_ROUTE
 from headerkit.packet.layers import ntop
 from headerkit.schemas import ipproto, tunnels
 from headerkit.schemas import link as link_schema
@@ -437,6 +438,10 @@ def _good(total: Arr) -> Arr:
     return good
 
 
+# IPv4 options: the longest header, and the options whose route names the destination
+_IPV4_MAX = ((1 << IPV4_LAYOUT.widths["ihl"]) - 1) * 4
+_SOURCE_ROUTES = np.array([LOOSE_SOURCE_ROUTE, STRICT_SOURCE_ROUTE])
+
 # -- TCP options ----------------------------------------------------------------------
 
 _FAST_KINDS = (t.SACK, t.SACK_PERMITTED)
@@ -707,15 +712,21 @@ class _Decoder:
         block = _gather(self.r.data, self.ip_off[rows], IPV4_LAYOUT.size)
         h = _Header(block, IPV4_LAYOUT)
         total = h["total_length"].astype(np.int64)
-        bad = (h["version"] != 4) | (h["ihl"] * 4 != IPV4_LAYOUT.size)
-        bad |= (total < IPV4_LAYOUT.size) | (total > cap)
-        rows, total, block = self.drop(bad, rows, total, block)
+        hlen = h["ihl"].astype(np.int64) * 4
+        bad = (h["version"] != 4) | (hlen < IPV4_LAYOUT.size)
+        bad |= (total < hlen) | (total > cap)
+        rows, total, hlen, block = self.drop(bad, rows, total, hlen, block)
+        header_sum = _be_words(block, 0, IPV4_LAYOUT.size // 2)
+        routed = self.ipv4_options(rows, hlen, header_sum)
+        rows, total, hlen, block, header_sum = self.drop(
+            routed, rows, total, hlen, block, header_sum
+        )
         h = _Header(block, IPV4_LAYOUT)
         for name, field in _LEAVES["ip"]:
             self.put(name, rows, h[field])
-        self.put("ip.hdr_len", rows, h["ihl"] * 4)
+        self.put("ip.hdr_len", rows, hlen)
         self.put("ip.len", rows, total)
-        self.put("ip.checksum.status", rows, _good(_be_words(block, 0, IPV4_LAYOUT.size // 2)))
+        self.put("ip.checksum.status", rows, _good(header_sum))
         src, dst = h["src"], h["dst"]
         self.texts["ip.src"].append((rows, src))
         self.texts["ip.dst"].append((rows, dst))
@@ -723,8 +734,25 @@ class _Decoder:
         proto = np.where(fragment, -1, h["protocol"].astype(np.int64))
         more = (h["flags"] & FLAG_MF) != 0
         self.mark(rows, more & np.isin(proto, (ipproto.TCP, ipproto.UDP)))
-        self.transport_at(rows, proto, self.ip_off[rows] + IPV4_LAYOUT.size, total)
+        self.transport_at(rows, proto, self.ip_off[rows] + hlen, total)
         self.pseudo[rows] = (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF)
+
+    def ipv4_options(self, rows: Arr, hlen: Arr, header_sum: Arr) -> Arr:
+        """Add the option words of headers longer than 20 bytes to ``header_sum``; True
+        where the options may hold a source route (its last hop becomes the destination
+        tshark shows and the checksum covers: the per-packet decoder's to read)."""
+        routed = np.zeros(len(rows), bool)
+        longer = np.flatnonzero(hlen > IPV4_LAYOUT.size)
+        if not longer.size:
+            return routed
+        wide = _gather(self.r.data, self.ip_off[rows[longer]], _IPV4_MAX)
+        opt = wide.view(np.uint8).reshape(len(longer), _IPV4_MAX)[:, IPV4_LAYOUT.size :]
+        inside = np.arange(opt.shape[1]) < (hlen[longer] - IPV4_LAYOUT.size)[:, None]
+        routed[longer] = (np.isin(opt, _SOURCE_ROUTES) & inside).any(axis=1)
+        pairs = opt.reshape(len(longer), -1, 2).astype(np.uint64)
+        words = (pairs[:, :, 0] << 8) | pairs[:, :, 1]
+        header_sum[longer] += (words * inside[:, 0::2]).sum(axis=1)
+        return routed
 
     def ipv6(self) -> None:
         rows, cap = self.ip_rows(6, IPV6_LAYOUT.size)
