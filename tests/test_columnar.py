@@ -283,7 +283,31 @@ def test_the_other_benchmark_mix(tmp_path: Path) -> None:
     path = tmp_path / "other.pcap"
     generate.generate(path, 3000, seed=5, pool_size=1500, pool_of=generate_other.build_pool)
     assert_same(path)
-    assert _slow_share(path) < 0.05  # TFO and MPTCP SYNs only
+    assert _slow_share(path) == 0  # every packet of it is a common one
+
+
+def test_mptcp_and_tfo_options_take_the_fast_path(tmp_path: Path) -> None:
+    cases = [
+        [TcpOption(t.FAST_OPEN, None, b"")],  # a cookie request: no cookie
+        [TcpOption(t.FAST_OPEN, None, bytes(range(8))), TcpOption(t.FAST_OPEN, None, b"")],
+        [TcpOption(t.FAST_OPEN, None, b"\x01" * 4), TcpOption(t.FAST_OPEN, None, b"\xab" * 6)],
+        [TcpOption(t.MPTCP, None, (0, 1, bytes(8)))],
+        [TcpOption(t.MPTCP, None, (2, 0, bytes(6))), TcpOption(t.MPTCP, None, (4, 1, b""))],
+        [TcpOption(t.MPTCP, 2, b"")],  # too short for a subtype: listed, nothing more
+        [TcpOption(t.NOP), TcpOption(t.MPTCP, None, (7, 15, bytes(3)))],
+    ]
+    frames = []
+    for i, options in enumerate(cases):
+        ip = craft.tcp(src="10.0.0.1", dst="10.0.0.2", sport=1000 + i, dport=80, options=options)
+        frames.append((ether(ip.data), len(ip.data) + 14))
+    path = write_pcap(tmp_path / "mptcp.pcap", frames)
+    assert_same(path)
+    assert _slow_share(path) == 0
+    table = read_table(
+        path, ["tcp.options.tfo.cookie", "tcp.options.mptcp.subtype"], engine="arrow"
+    )
+    assert table.column(0).to_pylist() == [None, "0001020304050607", "ab" * 6, *[None] * 4]
+    assert table.column(1).to_pylist() == [None] * 3 + [[0], [2, 4], None, [7]]
 
 
 def _slow_share(path: Path) -> float:

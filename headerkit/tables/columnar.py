@@ -444,7 +444,8 @@ _SOURCE_ROUTES = np.array([LOOSE_SOURCE_ROUTE, STRICT_SOURCE_ROUTE])
 
 # -- TCP options ----------------------------------------------------------------------
 
-_FAST_KINDS = (t.SACK, t.SACK_PERMITTED)
+_FAST_KINDS = (t.SACK, t.SACK_PERMITTED, t.MPTCP, t.FAST_OPEN)
+_MPTCP = OPTION_KINDS[t.MPTCP]
 _FIXED_LENGTH = np.zeros(256, np.int64)
 for _kind, _length in FIXED_OPTION_LENGTH.items():
     _FIXED_LENGTH[_kind] = _length
@@ -454,7 +455,7 @@ _LIMITS = [(row.kind, row.limit[1]) for row in OPTION_KINDS.values() if row.limi
 # the columns an option's value fills: (column, offset in the option, size)
 _VALUES = {row.kind: row.columns for row in OPTION_KINDS.values() if row.columns}
 # kinds whose fields the fast path leaves to the per-packet decoder: those without
-# fixed-width columns, but SACK's lists and SACK_PERM's flag, which it fills itself
+# fixed-width columns, but SACK's and MPTCP's lists, SACK_PERM's flag and TFO's cookie
 _SLOW_KINDS = np.array(
     [
         row.kind
@@ -598,6 +599,7 @@ class _Decoder:
         self.pseudo = np.zeros(n, np.uint64)  # the pseudo-header's addresses, summed
         self.scalars: dict[str, list[tuple[Arr, Arr]]] = defaultdict(list)
         self.texts: dict[str, list[tuple[Arr, Arr]]] = defaultdict(list)
+        self.words: dict[str, list[tuple[Arr, list[str]]]] = defaultdict(list)  # made one by one
         self.lists: dict[str, list[tuple[Arr, Arr, Arr | None]]] = defaultdict(list)
         self.bitmaps: dict[tuple[int, ...], tuple[pa.Buffer | None, int, list[Arr]]] = {}
         self.every = np.arange(n)
@@ -846,6 +848,19 @@ class _Decoder:
         r = np.repeat(r, blocks)
         self.lists["tcp.options.sack_le"].append((rows[r], _be(opt, r, at, 4), None))
         self.lists["tcp.options.sack_re"].append((rows[r], _be(opt, r, at + 4, 4), None))
+        # MPTCP: the subtype, the high four bits after the length, of each option long
+        # enough to have one
+        r, s = np.nonzero((kinds == t.MPTCP) & (lengths >= _MPTCP.minimum))
+        subtype = opt[r, pos[r, s] + 2] >> 4
+        self.lists["tcp.options.mptcp.subtype"].append((rows[r], subtype, None))
+        # TFO: the last cookie of each segment, in hex (a few SYNs carry one)
+        r, s = np.nonzero((kinds == t.FAST_OPEN) & (lengths > 2))
+        last = np.ones(len(r), bool)
+        last[:-1] = r[1:] != r[:-1]
+        r, s = r[last], s[last]
+        ends = pos[r, s] + lengths[r, s]
+        cookies = [bytes(opt[i, a:b]).hex() for i, a, b in zip(r, pos[r, s] + 2, ends, strict=True)]
+        self.words["tcp.options.tfo.cookie"].append((rows[r], cookies))
 
     def option_values(self, rows: Arr, opt: Arr, kind: int, at: Arr | int) -> None:
         """The columns option ``kind`` at ``opt[:, at]`` fills."""
@@ -936,6 +951,8 @@ def _column(dec: _Decoder, name: str, typ: pa.DataType) -> pa.Array:
         return _list_column(dec, dec.lists[name], typ)
     if name in dec.texts:
         return _text_column(dec, dec.texts[name])
+    if name in dec.words:
+        return _word_column(dec, dec.words[name])
     if name == "tcp.flags.str":
         parts = [(rows, flags & _FLAG_BITS) for rows, flags in dec.scalars["tcp.flags"]]
         return pa.DictionaryArray.from_arrays(_scalar(dec, parts, typ.index_type), _flag_text())
@@ -1004,6 +1021,16 @@ def _text_column(dec: _Decoder, parts: list[tuple[Arr, Arr]]) -> pa.Array:
         codes, distinct = _encode(keys)
         coded.append((rows, codes + len(words)))
         words += distinct
+    return _strings(words).take(_scalar(dec, coded, pa.int64()))
+
+
+def _word_column(dec: _Decoder, parts: list[tuple[Arr, list[str]]]) -> pa.Array:
+    """A string column from strings made one by one."""
+    words: list[str] = []
+    coded = []
+    for rows, made in parts:
+        coded.append((rows, np.arange(len(words), len(words) + len(made))))
+        words += made
     return _strings(words).take(_scalar(dec, coded, pa.int64()))
 
 
