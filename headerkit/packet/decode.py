@@ -191,9 +191,7 @@ class Packet:
         self.wirelen = wirelen
         self.number = number
         self.timestamp_ns = timestamp_ns
-        self.datagram: bytes | None = (
-            None  # a reassembled IP datagram, when this frame completed one
-        )
+        self.datagram: bytes | None = None  # the IP datagram this frame completed, if any
         self._problems = problems or []
         self._strict = strict
         self._decoded = False
@@ -224,7 +222,7 @@ class Packet:
     def _finish(self) -> None:
         """Do the work left for the first read (option walks, checksums)."""
         for work in self._pending:
-            self.fill_all(work[_LAYER])
+            self._complete(work)
 
     # The deferred work (see :class:`~headerkit.packet.layers.Deferred`): one entry per layer,
     # [layer, where its problems go, where its notes go, option span, checksum span]
@@ -246,16 +244,13 @@ class Packet:
         if work[_SPAN] is None and work[_CHECK] is None:
             layer._fill = None
 
-    def fill_all(self, layer: Any) -> None:
-        """Do all the work left for ``layer``."""
-        if layer._fill is None:
-            return
-        work = self._work(layer)
+    def _complete(self, work: list[Any]) -> None:
+        """Do all the work left in one entry."""
         if work[_SPAN] is not None:
             self._walk(work)
         if work[_CHECK] is not None:
             self._verify(work)
-        layer._fill = None
+        work[_LAYER]._fill = None
 
     def _walk(self, work: list[Any]) -> None:
         start, end = work[_SPAN]
@@ -274,7 +269,7 @@ class Packet:
             layer.checksum_status = ChecksumStatus.GOOD if whole else ChecksumStatus.BAD
             return
         proto = ipproto.TCP if isinstance(layer, TCP) else ipproto.UDP
-        layer.checksum_status, note = _verify(self.data, proto, *check)
+        layer.checksum_status, note = _transport_checksum(self.data, proto, *check)
         self._found(work, [], [note] if note else [])
 
     def _found(self, work: list[Any], problems: list[DecodeError], notes: list[str]) -> None:
@@ -927,7 +922,7 @@ class _Decoder:
         check = None if fragment or end > self.cap_end else (off, end, src, dst)
         if hlen > seg_len:
             if check is not None:
-                seg.checksum_status, note = _verify(self.buf, ipproto.TCP, *check)
+                seg.checksum_status, note = _transport_checksum(self.buf, ipproto.TCP, *check)
                 if note:
                     self.pkt._notes.append(note)
             self.problem(
@@ -1017,7 +1012,7 @@ def _macs(f: dict[str, Any]) -> dict[str, Any]:
     return {k: mac(v) if k in ("src", "dst") else v for k, v in f.items()}
 
 
-def _verify(
+def _transport_checksum(
     buf: bytes, proto: int, off: int, end: int, src: bytes, dst: bytes
 ) -> tuple[ChecksumStatus, str | None]:
     """The transport checksum over ``buf[off:end]`` and its pseudo-header, and a note.
@@ -1049,10 +1044,11 @@ def _leave(
         del layer.options, layer.padding  # type: ignore[union-attr]
     if check is not None:
         del layer.checksum_status
+    work = [layer, len(pkt._problems), len(pkt._notes), span, check]
     layer._fill = pkt
-    pkt._pending.append([layer, len(pkt._problems), len(pkt._notes), span, check])
+    pkt._pending.append(work)
     if pkt._strict:
-        pkt.fill_all(layer)
+        pkt._complete(work)
 
 
 def _start(pkt: Packet) -> None:

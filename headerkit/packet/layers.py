@@ -29,9 +29,6 @@ class Deferred(Protocol):
     def fill(self, layer: Any, name: str) -> None:
         """Set ``name`` (and what the same work gives) on ``layer``."""
 
-    def fill_all(self, layer: Any) -> None:
-        """Do all the work left, and clear the layer's ``_fill``."""
-
 
 class Layer:
     """Common behaviour of decoded layers."""

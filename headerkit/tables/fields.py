@@ -69,9 +69,7 @@ def row(pkt: Packet) -> dict[str, Any]:
             out[name] = bool(flags & bit)
         tcp = pkt.tcp
         out["tcp.flags.str"] = ",".join(tcp.flag_names) if tcp is not None else ""
-    out["malformed"] = pkt.malformed
-    if "tcp.options.tfo.cookie" in out:
-        out["tcp.options.tfo.cookie"] = str(out["tcp.options.tfo.cookie"])
+    out["malformed"] = out.get("malformed", False)
     return out
 
 

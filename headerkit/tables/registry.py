@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from headerkit.flows.analysis import ANALYSIS_FIELDS, Analysis
-from headerkit.packet.options import tshark_option_walk
 from headerkit.schemas import tcp as t
 from headerkit.schemas.link import ETHERTYPE_VLAN, MAX_802_3_LENGTH
 
-# where a value comes from: a header layer, an option's row, the frame, flow analysis, or
+# where a value comes from: a header layer, the option walk (its kinds and lengths, and each
+# option's row in ``schemas/tcp_options``), the frame, flow analysis, or
 # the table (a column computed from others); "packet": the decoder's verdict on the frame
 Source = Literal["header", "option", "frame", "flow", "table", "packet"]
 
@@ -46,15 +46,6 @@ class Field:
 
 def _status(layer: Any) -> int | None:
     return None if layer.checksum is None else int(layer.checksum_status)
-
-
-def _kinds(seg: Any) -> list[int] | None:
-    return [o.kind for o in tshark_option_walk(seg.options, seg.padding)] or None
-
-
-def _lengths(seg: Any) -> list[int] | None:
-    walked = tshark_option_walk(seg.options, seg.padding)
-    return [o.length for o in walked if o.length is not None] or None
 
 
 def _header(name: str, arrow: str, layer: str, attr: str, meaning: str, **kw: Any) -> Field:
@@ -217,15 +208,13 @@ FIELDS: tuple[Field, ...] = (
     Field("tcp.checksum.status", "u8", "0 bad, 1 good, 2 unverified", layers=("tcp",), get=_status),
     _header("tcp.urgent_pointer", "u16", "tcp", "urgent_pointer", "urgent pointer"),
     _header("tcp.len", "u32", "tcp", "payload_length", "TCP payload bytes", alias="len"),
-    Field(
+    _option(
         "tcp.option_kind",
         "list<u8>",
         "option kinds in wire order (past EOL too, as tshark lists them)",
-        "options",
-        layers=("tcp",),
-        get=_kinds,
+        alias="options",
     ),
-    Field("tcp.option_len", "list<u8>", "their length bytes", layers=("tcp",), get=_lengths),
+    _option("tcp.option_len", "list<u8>", "their length bytes"),
     _option("tcp.options.mss_val", "u16", "maximum segment size (MSS option)", alias="mss"),
     _option("tcp.options.wscale.shift", "u8", "window scale shift (WS option)", alias="wscale"),
     _option("tcp.options.wscale.multiplier", "u32", "2 ** shift"),

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from headerkit.packet.decode import Packet
+from headerkit.packet.layers import TCP
+from headerkit.packet.options import tshark_option_walk
 from headerkit.schemas.tcp_options import OPTION_KINDS
 from headerkit.tables.registry import FIELDS, Field
 
@@ -66,13 +68,25 @@ def tshark_fields(pkt: Packet) -> dict[str, Any]:
         put = _PUT.get(name)
         if put is not None:
             put(layer, out)
-        if name == "tcp":
-            for opt in layer.options:  # type: ignore[attr-defined]
-                row = OPTION_KINDS.get(opt.kind)
-                if row is not None and row.accepts(opt.value):
-                    row.fields(opt.value, out)
-    if pkt.malformed:
+        if isinstance(layer, TCP):
+            _options(layer, out)
+    if any(p.malformed for p in problems):
         out["malformed"] = out["l234.malformed"] = True
     if problems:
         out["problems"] = [str(p) for p in problems]
     return out
+
+
+def _options(seg: TCP, out: dict[str, Any]) -> None:
+    """The option walk's fields: kinds and lengths as tshark lists them, and each option's
+    values (its kind's row says which)."""
+    walked = tshark_option_walk(seg.options, seg.padding)
+    if walked:
+        out["tcp.option_kind"] = [o.kind for o in walked]
+        lengths = [o.length for o in walked if o.length is not None]
+        if lengths:
+            out["tcp.option_len"] = lengths
+    for opt in seg.options:
+        row = OPTION_KINDS.get(opt.kind)
+        if row is not None and row.accepts(opt.value):
+            row.fields(opt.value, out)
