@@ -47,6 +47,11 @@ def unwrap(seq: int, base: int, base_offset: int) -> int:
     return base_offset + diff(seq, base)
 
 
+def wrap(offset: int) -> int:
+    """A stream offset (an unbounded count from any base) as the 32-bit number on the wire."""
+    return offset % MOD
+
+
 def latest(a: int, b: int) -> int:
     """The later of ``a`` and ``b`` on the circle."""
     return b if lt(a, b) else a

@@ -19,7 +19,7 @@ from headerkit.captures.decoded import decode_capture
 from headerkit.cli import follow as follow_cli
 from headerkit.cli.flows import write_tshark
 from headerkit.flows import FlowTable, annotate
-from headerkit.flows.analysis import ANALYSIS_FIELDS
+from headerkit.flows.flags import ANALYSIS_FIELDS
 from tests.conftest import load_compare
 
 FIELDS = [

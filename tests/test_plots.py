@@ -7,6 +7,8 @@ from pathlib import Path
 
 import matplotlib
 
+from headerkit.flows.flags import Analysis
+
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
@@ -83,8 +85,8 @@ def test_flow_control_marks_every_zero_window_and_probe() -> None:
     sent = [
         e.packet for e in result.entries if e.kind is Kind.SEND and isinstance(e.packet, Segment)
     ]
-    zero = sum("zero_window" in p.labels for p in sent)
-    probes = sum("zero_window_probe" in p.labels for p in sent)
+    zero = sum(Analysis.ZERO_WINDOW in p.labels for p in sent)
+    probes = sum(Analysis.ZERO_WINDOW_PROBE in p.labels for p in sent)
     assert zero > 0 and probes > 0
     markers = {line.get_label(): len(line.get_xdata()) for line in ax.lines}
     assert markers["zero window"] == zero and markers["zero-window probe"] == probes
@@ -112,10 +114,7 @@ def test_simulate_cli_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_time_sequence_marks_one_bar_per_retransmission() -> None:
     result = simulate(load_scenario("lossy"))
     sent = [e.packet for e in result.entries if e.kind is Kind.SEND and e.side == 0]
-    rexmits = sum(
-        isinstance(p, Segment) and bool({"retransmission", "fast_retransmission"} & set(p.labels))
-        for p in sent
-    )
+    rexmits = sum(isinstance(p, Segment) and Analysis.RETRANSMISSION in p.labels for p in sent)
     ax = simulation_time_sequence(result, direction=0)
     red = [c for c in ax.collections if c.get_label() == "retransmission"]
     assert rexmits > 0 and len(red) == 1 and len(red[0].get_segments()) == rexmits
@@ -132,7 +131,7 @@ def test_time_sequence_of_a_capture_and_zero_windows(tmp_path: Path) -> None:
     write_pcap(result, path)
     packets = list(decode_capture(path))
     zero = sum(
-        "zero_window" in e.packet.labels
+        Analysis.ZERO_WINDOW in e.packet.labels
         for e in result.entries
         if e.kind is Kind.SEND and e.side == 1 and isinstance(e.packet, Segment)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from headerkit import seqnum
+from headerkit.flows.flags import Analysis
 from headerkit.sim import (
     Call,
     EndpointSpec,
@@ -31,7 +32,7 @@ def labels(result: Result, side: int | None = None) -> list[str]:
     found: list[str] = []
     for entry in result.entries:
         if entry.kind is Kind.SEND and entry.packet and (side is None or entry.side == side):
-            found.extend(entry.packet.labels)
+            found.extend(str(flag.name).lower() for flag in entry.packet.labels)
     return found
 
 
@@ -120,7 +121,7 @@ def test_zero_window_story() -> None:
     probes = [
         e.time
         for e in result.entries
-        if e.kind is Kind.SEND and "zero_window_probe" in e.packet.labels
+        if e.kind is Kind.SEND and Analysis.ZERO_WINDOW_PROBE in e.packet.labels
     ]
     closed_at = next(
         e.time

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from headerkit.flows.flags import Analysis
 from headerkit.schemas.tcp import ACK, FIN, SYN
 from headerkit.sim import (
     Call,
@@ -20,6 +21,7 @@ from headerkit.sim.scenario import pattern
 from headerkit.sim.segment import Segment
 from headerkit.sim.trace import Kind
 
+RETRANSMISSION = Analysis.RETRANSMISSION
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -73,9 +75,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 def check_endpoint(tcp: TcpEndpoint) -> None:
     """Buffer invariants that hold between any two events."""
     rcvbuf = tcp.config.rcvbuf
-    assert len(tcp.rcvq) + tcp.ooo_bytes <= rcvbuf  # the buffer never overflows
-    assert len(tcp.rcvq) + tcp.rcv_wnd <= rcvbuf  # the promised window fits in free space
-    assert len(tcp.sndq) <= tcp.config.sndbuf
+    rcv = tcp.rcv
+    assert len(rcv.rcvq) + rcv.ooo_bytes <= rcvbuf  # the buffer never overflows
+    assert rcv.ooo_bytes == sum(len(piece) for piece in rcv.ooo.values())
+    assert len(rcv.rcvq) + rcv.rcv_wnd <= rcvbuf  # the promised window fits in free space
+    assert len(tcp.snd.sndq) <= tcp.config.sndbuf
 
 
 def run_checked(scenario: Scenario) -> Simulation:
@@ -114,7 +118,7 @@ def test_transfer_is_exact_and_windows_are_respected(scenario: Scenario) -> None
         if seg.flags & ACK:
             # the advertised window never exceeds the free receive buffer
             assert scaled <= rcvbufs[entry.side] - rcvq
-        new_data = seg.payload and not {"retransmission", "zero_window_probe"} & set(seg.labels)
+        new_data = seg.payload and not seg.labels & (RETRANSMISSION | Analysis.ZERO_WINDOW_PROBE)
         if new_data:
             # unacknowledged (new) bytes never exceed min(cwnd, rwnd)
             assert flight - (1 if seg.flags & FIN else 0) <= min(cwnd, rwnd)

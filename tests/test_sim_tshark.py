@@ -64,7 +64,11 @@ def test_tshark_agrees_with_the_simulator(name: str, tmp_path: Path) -> None:
     result = simulate(load_scenario(name))
     path = tmp_path / "sim.pcap"
     count = write_pcap(result, path)
-    ours = [set(entry.packet.labels) for entry in captured(result) if entry.packet]
+    ours = [
+        {str(flag.name).lower() for flag in entry.packet.labels}
+        for entry in captured(result)
+        if entry.packet
+    ]
     theirs = _tshark_labels(path)
     assert len(theirs) == count == len(ours)
     disagreements = [

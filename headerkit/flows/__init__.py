@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from headerkit.flows.analysis import Analysis, SegmentAnalysis, TcpAnalyzer
+from headerkit.flows.analysis import SegmentAnalysis, TcpAnalyzer
+from headerkit.flows.flags import Analysis
 from headerkit.flows.follow import FollowedStream, StreamEvent, StreamFollower, follow
 from headerkit.flows.messages import FramingBreak, Message, MessageSplitter
 from headerkit.flows.reassembly import Chunk, Event, Gap, Overlap, Reassembler, Refused

@@ -22,11 +22,11 @@ whatever the length of the connection.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headerkit import seqnum
+from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.packet.layers import TCP
 from headerkit.schemas import tcp as t
 
@@ -37,38 +37,6 @@ FAST_RETRANSMISSION_NS = 20_000_000  # a resend this soon after duplicate ACKs i
 DEFAULT_OOO_NS = 3_000_000  # out-of-order threshold while no RTT is known
 _UNSET_WINDOW = 0xFFFFFFFF  # so that a direction's first segment repeats no window
 _SYN_FIN_RST = t.SYN | t.FIN | t.RST
-
-
-class Analysis(enum.IntFlag):
-    """The ``tcp.analysis.*`` flags, named after tshark's fields."""
-
-    RETRANSMISSION = enum.auto()
-    FAST_RETRANSMISSION = enum.auto()
-    SPURIOUS_RETRANSMISSION = enum.auto()
-    OUT_OF_ORDER = enum.auto()
-    LOST_SEGMENT = enum.auto()
-    ACK_LOST_SEGMENT = enum.auto()
-    DUPLICATE_ACK = enum.auto()
-    ZERO_WINDOW = enum.auto()
-    ZERO_WINDOW_PROBE = enum.auto()
-    ZERO_WINDOW_PROBE_ACK = enum.auto()
-    WINDOW_FULL = enum.auto()
-    WINDOW_UPDATE = enum.auto()
-    KEEP_ALIVE = enum.auto()
-    KEEP_ALIVE_ACK = enum.auto()
-    REUSED_PORTS = enum.auto()
-
-    @property
-    def field_names(self) -> list[str]:
-        """tshark's field names for the flags set; a fast or spurious one is a retransmission."""
-        flags = self
-        if flags & (Analysis.FAST_RETRANSMISSION | Analysis.SPURIOUS_RETRANSMISSION):
-            flags |= Analysis.RETRANSMISSION
-        return [f"tcp.analysis.{f.name.lower()}" for f in Analysis if f in flags and f.name]
-
-
-NO_FLAGS = Analysis(0)
-ANALYSIS_FIELDS = tuple(f"tcp.analysis.{f.name.lower()}" for f in Analysis if f.name)
 
 
 @dataclass(slots=True)

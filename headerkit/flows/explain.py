@@ -17,10 +17,10 @@ from headerkit.flows.analysis import (
     DEFAULT_OOO_NS,
     FAST_RETRANSMISSION_NS,
     UNKNOWN_SCALE,
-    Analysis,
     DirectionState,
     SegmentAnalysis,
 )
+from headerkit.flows.flags import Analysis
 from headerkit.flows.table import FlowTable
 from headerkit.packet.decode import OFFLOAD, Packet
 from headerkit.schemas import tcp as t

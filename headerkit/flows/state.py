@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from headerkit import seqnum
-from headerkit.flows.analysis import Analysis
+from headerkit.flows.flags import Analysis
 from headerkit.schemas import tcp as t
 from headerkit.tcp_states import TRANSITIONS, Event, Step, TcpState
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from headerkit.flows.analysis import Analysis, SegmentAnalysis
+from headerkit.flows.analysis import SegmentAnalysis
+from headerkit.flows.flags import Analysis
 from headerkit.flows.table import FlowTable
 from headerkit.packet.decode import Packet
 from headerkit.schemas import tcp as t

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from headerkit.errors import HeaderkitWarning
-from headerkit.flows.analysis import NO_FLAGS, Analysis, SegmentAnalysis, TcpAnalyzer
+from headerkit.flows.analysis import SegmentAnalysis, TcpAnalyzer
+from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.flows.state import Connection
 from headerkit.packet.decode import Packet
 from headerkit.packet.ip_options import home_address, routing_final_destination

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from headerkit.errors import SocketError
+from headerkit.sim.clock import NS
 from headerkit.sim.segment import Segment
-from headerkit.sim.tcp import NS, TcpConfig, TcpEndpoint
+from headerkit.sim.tcp import TcpConfig, TcpEndpoint
 from headerkit.tcp_states import TcpState
 
 LOCAL_PORT = 8080

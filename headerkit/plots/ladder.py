@@ -23,7 +23,7 @@ from headerkit.replay.segments import Seen, stream_segments
 from headerkit.schemas.tcp import ACK, FIN, FLAG_NAMES, SYN
 from headerkit.sim.engine import Result
 from headerkit.sim.segment import Segment
-from headerkit.sim.trace import LABEL_TEXT, Kind
+from headerkit.sim.trace import Kind, label_names
 
 # At one instant: what arrives is taken in, then states change and calls return, then
 # segments leave (the order a kernel works in).
@@ -99,7 +99,7 @@ def simulation_ladder(result: Result) -> Ladder:
         ack = seqnum.add(seg.ack, -peer) if seg.flags & ACK else None
         seq = seqnum.add(seg.seq, -own)
         label = segment_label(seg.flags, seq, ack, len(seg.payload), seg.window)
-        shown = [LABEL_TEXT.get(name, name) for name in seg.labels]
+        shown = label_names(seg.labels)
         if shown:
             label += f" [{', '.join(shown)}]"
         if fate and fate not in ("lost", "dropped"):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from headerkit import seqnum
+from headerkit.flows.flags import Analysis
 from headerkit.sim.engine import Buffers, Result
 from headerkit.sim.segment import Segment, flag_text
 from headerkit.sim.trace import Kind
@@ -36,12 +37,12 @@ def flow_control(result: Result, sender: int = 0, ax: Any = None) -> Any:
                 cwnd.append((t, e.view[1]))
                 if e.view[2] >= 0:  # known once the peer's SYN arrived
                     rwnd.append((t, e.view[2]))
-                if "zero_window_probe" in e.packet.labels:
+                if Analysis.ZERO_WINDOW_PROBE in e.packet.labels:
                     probes.append(t)
             elif e.side == receiver:
                 if e.view:
                     buffered.append((t, e.view[4]))
-                if "zero_window" in e.packet.labels:
+                if Analysis.ZERO_WINDOW in e.packet.labels:
                     zero_windows.append(t)
         elif e.kind is Kind.ARRIVE and e.side == receiver and e.view:
             buffered.append((t, e.view[0]))
@@ -143,7 +144,7 @@ def simulation_boundaries(result: Result, sender: int = 0, ax: Any = None) -> An
         and e.side == sender
         and isinstance(e.packet, Segment)
         and e.packet.payload
-        and "retransmission" not in e.packet.labels
+        and Analysis.RETRANSMISSION not in e.packet.labels
     ]
     iss = result.iss[sender]
     labels = []

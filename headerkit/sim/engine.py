@@ -11,12 +11,14 @@ import heapq
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from headerkit.errors import SocketError
+from headerkit.sim.clock import NS
 from headerkit.sim.network import Link
 from headerkit.sim.scenario import Call, EndpointSpec, Scenario
 from headerkit.sim.segment import Datagram, Packet, Segment
-from headerkit.sim.tcp import NS, TcpEndpoint
+from headerkit.sim.tcp import TcpEndpoint
 from headerkit.sim.trace import Entry, Kind
 from headerkit.sim.udp import UdpEndpoint
 from headerkit.tcp_states import Step
@@ -76,6 +78,22 @@ class Result:
     iss: tuple[int, int] = (0, 0)
     paths: tuple[list[Step], list[Step]] = ([], [])  # each TCP side's transitions
     buffers: list[Buffers] = field(default_factory=list)  # TCP: after each event, per side
+
+
+class Returned(NamedTuple):
+    """What a call returned: its value (-1 for an error, named by ``errno``) and its text."""
+
+    value: int
+    text: str
+    errno: str = ""
+
+
+def _failed(errno: str) -> Returned:
+    return Returned(-1, f"-1 {errno}", errno)
+
+
+def _count(n: int, text: str = "") -> Returned:
+    return Returned(n, text or str(n))
 
 
 def _describe(call: Call) -> str:
@@ -145,27 +163,27 @@ class App:
             if call.op == "sleep":
                 if now < self.sleep_until:
                     return self.sleep_until
-                self._finish(now, "")
+                self._finish(now, None)
                 continue
             try:
                 outcome = self._attempt(call, now)
             except SocketError as exc:
-                outcome = f"-1 {exc.errno}"
+                outcome = _failed(exc.errno)
             if outcome is None:
                 wake, self.resume_at = self.resume_at, None
                 return wake
             self._finish(now, outcome)
         return None
 
-    def _finish(self, now: int, outcome: str) -> None:
+    def _finish(self, now: int, outcome: Returned | None) -> None:
         call = self.calls[self.i]
-        if outcome:
-            self.sim.log(now, self.side, Kind.RETURN, f"{_describe(call)} = {outcome}")
+        if outcome is not None:
+            self.sim.log(now, self.side, Kind.RETURN, f"{_describe(call)} = {outcome.text}")
         self.started = False
         self.done_bytes = 0
         self.gathered.clear()
         self.echo, self.echoed = None, 0
-        if not (call.loop and outcome and not outcome.startswith(("0", "-1"))):
+        if not (call.loop and outcome is not None and outcome.value > 0):
             self.i += 1
 
     def _handshake(self, now: int) -> bool:
@@ -191,8 +209,8 @@ class App:
             return True
         return False
 
-    def _attempt(self, call: Call, now: int) -> str | None:
-        """Try the call; its return value as text, or None while it blocks."""
+    def _attempt(self, call: Call, now: int) -> Returned | None:
+        """Try the call; what it returned, or None while it blocks."""
         sock = self.sim.socks[self.side]
         if isinstance(sock, UdpEndpoint):
             return self._attempt_udp(sock, call)
@@ -206,14 +224,14 @@ class App:
             if self.done_bytes < len(call.data):
                 self.stream.short_sends.append((self.done_bytes, len(call.data)))
             if call.nonblocking and self.done_bytes == 0 and call.data:
-                return "-1 EAGAIN"
+                return _failed("EAGAIN")
             self.stream.sends.append(call.data[: self.done_bytes])
-            return str(self.done_bytes)
+            return _count(self.done_bytes)
         if op == "sendall":
             if not self._send_step(sock, call.data, now, shown=True):
                 return None
             self.stream.sends.append(call.data)
-            return "None"
+            return _count(len(call.data), "None")
         if op == "echo":
             return self._echo(sock, call, now)
         if op == "recv":
@@ -227,13 +245,13 @@ class App:
                 return None
             got = bytes(self.gathered)
             self.stream.recvs.append(got)
-            return f"{len(got)} {_show(got)}" if got else "0 (EOF)"
+            return _count(len(got), f"{len(got)} {_show(got)}" if got else "0 (EOF)")
         if op == "close":
             sock.close(now)
-            return "0"
+            return _count(0)
         if op == "shutdown":
             sock.shutdown(now)
-            return "0"
+            return _count(0)
         raise SocketError("EOPNOTSUPP")
 
     def waiting_to_send(self) -> int:
@@ -257,7 +275,7 @@ class App:
         self.done_bytes += n
         return self.done_bytes == len(data)
 
-    def _echo(self, sock: TcpEndpoint, call: Call, now: int) -> str | None:
+    def _echo(self, sock: TcpEndpoint, call: Call, now: int) -> Returned | None:
         """The echo server's loop: recv(size), wait, send back what it returned; at EOF the
         loop ends with how many bytes it echoed."""
         while True:
@@ -268,7 +286,7 @@ class App:
                 self.copied += len(data)
                 self.stream.recvs.append(data)
                 if not data:
-                    return f"{counted(self.echoed, 'byte')} echoed, then EOF"
+                    return _count(self.echoed, f"{counted(self.echoed, 'byte')} echoed, then EOF")
                 got = f"echo: recv({call.size}) = {len(data)} {_show(data)}"
                 self.sim.log(now, self.side, Kind.RETURN, got)
                 self.echo, self.done_bytes = data, 0
@@ -284,11 +302,11 @@ class App:
             self.echoed += len(self.echo)
             self.echo = None
 
-    def _attempt_udp(self, sock: UdpEndpoint, call: Call) -> str | None:
+    def _attempt_udp(self, sock: UdpEndpoint, call: Call) -> Returned | None:
         if call.op == "sendto":
             n = sock.sendto(call.data)
             self.stream.sends.append(call.data)
-            return str(n)
+            return _count(n)
         if call.op == "recvfrom":
             got = sock.recvfrom(call.size)
             if got is None:
@@ -297,10 +315,11 @@ class App:
             self.stream.recvs.append(data)
             if whole > len(data):
                 self.stream.truncated.append(whole)
-                return f"{len(data)} {_show(data)} (datagram of {whole} cut, rest lost)"
-            return f"{len(data)} {_show(data)}"
+                text = f"{len(data)} {_show(data)} (datagram of {whole} cut, rest lost)"
+                return _count(len(data), text)
+            return _count(len(data), f"{len(data)} {_show(data)}")
         if call.op == "close":
-            return "0"
+            return _count(0)
         raise SocketError("EOPNOTSUPP")
 
 
@@ -372,7 +391,7 @@ class Simulation:
             if isinstance(pkt, Segment):
                 assert isinstance(sock, TcpEndpoint)
                 sock.segment_arrived(pkt, when)
-                entry.view = (len(sock.rcvq), sock.ooo_bytes, sock.rcv_wnd, sock.cwnd)
+                entry.view = sock.receiver_view()
             else:
                 assert isinstance(sock, UdpEndpoint) and isinstance(pkt, Datagram)
                 sock.datagram_arrived(pkt)
@@ -426,8 +445,8 @@ class Simulation:
         sock = self.socks[side]
         now = self.now
         if sock.notes:
-            for category, text in sock.notes:
-                self.entries.append(Entry(now, side, Kind(category), text=text))
+            for kind, text in sock.notes:
+                self.entries.append(Entry(now, side, kind, text=text))
             sock.notes.clear()
         if not sock.out:
             return

@@ -7,9 +7,9 @@ import random
 from dataclasses import dataclass, field
 
 from headerkit.schemas.tcp import FIN, SYN
+from headerkit.sim.clock import NS
 from headerkit.sim.segment import Datagram, Packet
 
-NS = 1_000_000_000
 MATCHES = ("any", "data", "ack", "syn", "fin", "datagram")
 ACTIONS = ("drop", "duplicate", "delay")
 

@@ -10,7 +10,15 @@ from headerkit.schemas.tcp import ACK, FLAG_LETTERS, FLAG_NAMES, PSH, SYN
 from headerkit.sim.engine import Result
 from headerkit.sim.segment import Datagram, Packet, Segment
 from headerkit.sim.tcp import UNKNOWN
-from headerkit.sim.trace import LABEL_TEXT, SIDE_NAMES, Entry, Kind, describe_packet, packets_sent
+from headerkit.sim.trace import (
+    LABEL_TEXT,
+    SIDE_NAMES,
+    Entry,
+    Kind,
+    describe_packet,
+    label_names,
+    packets_sent,
+)
 from headerkit.words import counted
 
 
@@ -47,9 +55,7 @@ def format_entry(
 
 
 def _labels(pkt: Packet) -> str:
-    shown = [LABEL_TEXT.get(label, label) for label in pkt.labels if label != "retransmission"]
-    if "retransmission" in pkt.labels and "fast_retransmission" not in pkt.labels:
-        shown.insert(0, "retransmission")
+    shown = label_names(pkt.labels)
     return f" [{', '.join(shown)}]" if shown else ""
 
 
@@ -168,16 +174,13 @@ def summary(result: Result) -> Iterator[str]:
     for entry in packets_sent(result.entries):
         per_side[entry.side] += 1
         assert entry.packet is not None
-        labels = entry.packet.labels
-        if "fast_retransmission" in labels:
-            labels = tuple(x for x in labels if x != "retransmission")
-        counts.update(labels)
+        counts.update(label_names(entry.packet.labels))
         if entry.text:
             counts[entry.text] += 1
     noun = "datagrams" if udp else "segments"
     yield f"{noun}: a sent {per_side[0]}, b sent {per_side[1]}"
     if counts:
-        yield "  " + ", ".join(f"{LABEL_TEXT.get(k, k)} {v}" for k, v in sorted(counts.items()))
+        yield "  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     for side in (0, 1):
         stream = result.streams[side]
         if stream.blocked_in:

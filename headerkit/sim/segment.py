@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.schemas.tcp import FIN, FLAG_LETTERS, SYN
 
 
@@ -20,8 +21,8 @@ def flag_text(flags: int) -> str:
 class Segment:
     """One TCP segment; ``window`` is the raw 16-bit header field (unscaled).
 
-    ``labels`` are the simulator's own verdicts on the segment, named as tshark's
-    ``tcp.analysis.*`` fields (``retransmission``, ``zero_window_probe``, ...).
+    ``labels`` are the simulator's own verdicts on the segment, as the flags flow analysis
+    gives a captured one (tshark's ``tcp.analysis.*``).
     """
 
     sport: int
@@ -33,7 +34,7 @@ class Segment:
     payload: bytes = b""
     mss: int | None = None
     wscale: int | None = None
-    labels: tuple[str, ...] = ()
+    labels: Analysis = NO_FLAGS
 
     @property
     def seg_len(self) -> int:
@@ -64,7 +65,7 @@ class Datagram:
     offset: int = 0
     more_fragments: bool = False
     total: int = 0
-    labels: tuple[str, ...] = ()
+    labels: Analysis = NO_FLAGS
 
     @property
     def is_fragment(self) -> bool:

@@ -11,19 +11,28 @@ from dataclasses import dataclass
 from enum import Enum
 
 from headerkit import seqnum
+from headerkit.flows.flags import Analysis
 from headerkit.sim.segment import Datagram, Packet, flag_text
 
 SIDE_NAMES = "ab"
 LABEL_TEXT = {
-    "retransmission": "retransmission",
-    "fast_retransmission": "fast retransmission",
-    "zero_window": "zero window",
-    "zero_window_probe": "zero-window probe",
-    "zero_window_probe_ack": "zero-window probe ACK",
-    "window_update": "window update",
-    "window_full": "window full",
-    "duplicate_ack": "duplicate ACK",
+    Analysis.RETRANSMISSION: "retransmission",
+    Analysis.FAST_RETRANSMISSION: "fast retransmission",
+    Analysis.DUPLICATE_ACK: "duplicate ACK",
+    Analysis.ZERO_WINDOW: "zero window",
+    Analysis.ZERO_WINDOW_PROBE: "zero-window probe",
+    Analysis.ZERO_WINDOW_PROBE_ACK: "zero-window probe ACK",
+    Analysis.WINDOW_FULL: "window full",
+    Analysis.WINDOW_UPDATE: "window update",
 }
+"""The verdicts the simulator gives its segments, in words."""
+
+
+def label_names(labels: Analysis) -> list[str]:
+    """A segment's verdicts in words; a fast retransmission is not also named a plain one."""
+    if labels & Analysis.FAST_RETRANSMISSION:
+        labels &= ~Analysis.RETRANSMISSION
+    return [text for flag, text in LABEL_TEXT.items() if flag in labels]
 
 
 class Kind(Enum):

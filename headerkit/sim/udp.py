@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from headerkit.errors import SocketError
 from headerkit.sim.segment import Datagram
+from headerkit.sim.trace import Kind
 
 MAX_DATAGRAM = 65507  # 65535 - 20 (IPv4) - 8 (UDP)
 
@@ -34,7 +35,7 @@ class UdpEndpoint:
         self.dport = dport
         self.mtu = mtu
         self.out: list[Datagram] = []
-        self.notes: list[tuple[str, str]] = []
+        self.notes: list[tuple[Kind, str]] = []
         self.queue: deque[bytes] = deque()
         self.queued = 0
         self.ident = 0
@@ -74,7 +75,7 @@ class UdpEndpoint:
             del self.pieces[dgram.ident]
             data = b"".join(pieces[offset].payload for offset in sorted(pieces))
         if self.queued + len(data) > self.config.rcvbuf:
-            self.notes.append(("drop", f"receive queue full: {len(data)}-byte datagram dropped"))
+            self.notes.append((Kind.DROP, f"receive queue full: {len(data)}-byte datagram dropped"))
             return
         self.queue.append(data)
         self.queued += len(data)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from headerkit.flows.analysis import ANALYSIS_FIELDS, Analysis
+from headerkit.flows.flags import ANALYSIS_FIELDS, Analysis
 from headerkit.schemas import tcp as t
 from headerkit.schemas.link import ETHERTYPE_VLAN, MAX_802_3_LENGTH
 

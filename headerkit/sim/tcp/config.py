@@ -1,0 +1,50 @@
+"""Socket options and stack parameters of one modeled TCP endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONGESTION_CONTROLS = ("newreno", "cubic")
+"""The congestion controllers the model has (``headerkit.sim.tcp.congestion``)."""
+
+
+@dataclass(slots=True, frozen=True)
+class TcpConfig:
+    """Socket options and stack parameters of one endpoint (times in seconds).
+
+    Defaults follow Linux where RFCs leave a choice: 16 KiB send and 128 KiB receive buffer,
+    initial window of 10 segments, 40 ms delayed-ACK timer, 200 ms minimum RTO, 2*MSL = 60 s.
+    """
+
+    mss: int = 1460
+    sndbuf: int = 16384
+    rcvbuf: int = 131072
+    nodelay: bool = False
+    delayed_ack: bool = True
+    delack_timeout: float = 0.040
+    ack_every: int = 2
+    window_scaling: bool = True
+    initial_cwnd: int = 10
+    congestion: str = "newreno"
+    rto_initial: float = 1.0
+    rto_min: float = 0.2
+    rto_max: float = 120.0
+    persist_max: float = 60.0
+    max_retries: int = 15
+    msl: float = 30.0
+    iss: int | None = None
+    wscale: int | None = None  # the window scale to offer; None: the least that fits rcvbuf
+
+    def __post_init__(self) -> None:
+        if self.congestion not in CONGESTION_CONTROLS:
+            known = ", ".join(CONGESTION_CONTROLS)
+            raise ValueError(f"congestion must be one of {known}, not {self.congestion!r}")
+
+
+def wscale_for(rcvbuf: int) -> int:
+    """The least shift that brings ``rcvbuf`` within the 16-bit window field (RFC 7323;
+    Linux computes its choice the same way from the largest buffer it may grow to)."""
+    shift = 0
+    while (rcvbuf >> shift) > 0xFFFF and shift < 14:
+        shift += 1
+    return shift

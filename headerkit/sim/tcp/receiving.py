@@ -1,0 +1,168 @@
+"""The receive side: RCV.NXT and the window advertised (RFC 9293), the receive buffer,
+out-of-order pieces held until the gap before them fills, receiver silly-window avoidance
+and when an ACK is due (delayed ACKs, RFC 9293 3.8.6.3).
+
+Sans-IO with h11's promise: every byte that arrives is copied into the buffer once and out
+once, and each held piece is looked at once when it is drained, so the work is linear in the
+bytes received (out-of-order pieces cost a heap operation each).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from headerkit.sim.tcp.config import TcpConfig
+
+MAX_WINDOW_FIELD = 0xFFFF
+
+
+class Receiver:
+    __slots__ = (
+        "ack_now",
+        "config",
+        "eof",
+        "irs",
+        "last_ack_sent",
+        "last_win_sent",
+        "mss",
+        "ooo",
+        "ooo_bytes",
+        "ooo_starts",
+        "peer_fin",
+        "probe_seen",
+        "rcv_adv",
+        "rcv_nxt",
+        "rcv_wscale",
+        "rcvq",
+        "unacked_segments",
+    )
+
+    def __init__(self, config: TcpConfig, wscale: int) -> None:
+        self.config = config
+        self.mss = config.mss
+        self.irs = 0
+        self.rcv_nxt = 0
+        self.rcv_adv = 0  # right edge of the window advertised; never moves left
+        self.rcv_wscale = wscale
+        self.rcvq = bytearray()  # received in order, not yet read
+        self.ooo: dict[int, bytes] = {}  # pieces after a gap, by first sequence number
+        self.ooo_starts: list[int] = []  # their keys, as a heap
+        self.ooo_bytes = 0  # bytes held in them
+        self.peer_fin: int | None = None
+        self.eof = False
+        self.ack_now = False
+        self.unacked_segments = 0  # in-order segments since the last ACK sent (delayed ACK)
+        self.last_ack_sent = 0
+        self.last_win_sent = -1
+        self.probe_seen = False
+
+    @property
+    def rcv_wnd(self) -> int:
+        """The window this receiver has advertised, from rcv_nxt."""
+        wnd = self.rcv_adv - self.rcv_nxt
+        return wnd if wnd > 0 else 0
+
+    def syn_received(self, seq: int) -> None:
+        self.irs = seq
+        self.rcv_nxt = self.rcv_adv = seq + 1
+
+    def acceptable(self, seq: int, length: int, wnd: int) -> bool:
+        """RFC 9293's segment acceptability test (3.10.7.4, the table of four cases)."""
+        nxt = self.rcv_nxt
+        if length == 0:
+            return seq == nxt if wnd == 0 else nxt <= seq < nxt + wnd
+        if wnd == 0:
+            return False
+        end = seq + length - 1
+        return nxt <= seq < nxt + wnd or nxt <= end < nxt + wnd
+
+    def accept(self, seq: int, payload: bytes) -> None:
+        """Place in-window data in the receive buffer, holding out-of-order pieces."""
+        off = self.rcv_nxt - seq
+        if off > 0:
+            payload = payload[off:]
+            seq = self.rcv_nxt
+        room = self.rcv_adv - seq
+        if room < len(payload):
+            payload = payload[: max(room, 0)]
+        if not payload:
+            self.ack_now = True  # a duplicate: tell the sender where we are
+            return
+        if seq != self.rcv_nxt:
+            held = self.ooo.get(seq)
+            if held is None:
+                heapq.heappush(self.ooo_starts, seq)
+                self.ooo[seq] = payload
+                self.ooo_bytes += len(payload)
+            elif len(payload) > len(held):
+                self.ooo[seq] = payload
+                self.ooo_bytes += len(payload) - len(held)
+            self.ack_now = True  # out of order: duplicate ACK at once
+            return
+        self.rcvq += payload
+        self.rcv_nxt = seq + len(payload)
+        if self.ooo:
+            self._drain()
+            self.ack_now = True
+        self.unacked_segments += 1
+        if not self.config.delayed_ack or self.unacked_segments >= self.config.ack_every:
+            self.ack_now = True
+
+    def _drain(self) -> None:
+        """Append the held pieces the new data reached, in order."""
+        starts, ooo = self.ooo_starts, self.ooo
+        while starts and starts[0] <= self.rcv_nxt:
+            start = heapq.heappop(starts)
+            data = ooo.pop(start)
+            self.ooo_bytes -= len(data)
+            end = start + len(data)
+            if end > self.rcv_nxt:
+                self.rcvq += data[self.rcv_nxt - start :]
+                self.rcv_nxt = end
+
+    def read(self, n: int) -> bytes:
+        data = bytes(self.rcvq[:n])
+        del self.rcvq[:n]
+        return data
+
+    def take_fin(self) -> bool:
+        """The peer's FIN is next in sequence: take it (True) once."""
+        if self.eof or self.peer_fin is None or self.peer_fin != self.rcv_nxt:
+            return False
+        self.rcv_nxt += 1
+        if self.rcv_nxt > self.rcv_adv:
+            self.rcv_adv = self.rcv_nxt
+        self.eof = True
+        self.ack_now = True
+        return True
+
+    def sws_threshold(self) -> int:
+        return min(self.config.rcvbuf // 2, self.mss)
+
+    def window_opened(self) -> bool:
+        """After the application read: is the window worth an update (it can grow by at
+        least the SWS threshold, and what was advertised is a quarter of the buffer or less)?"""
+        cur = self.rcv_wnd
+        free = self.config.rcvbuf - len(self.rcvq)
+        return free - cur >= self.sws_threshold() and 4 * cur <= self.config.rcvbuf
+
+    def advertise(self) -> int:
+        """Move the window's right edge (receiver SWS avoidance); the window field's value."""
+        free = min(self.config.rcvbuf - len(self.rcvq), MAX_WINDOW_FIELD << self.rcv_wscale)
+        edge = self.rcv_nxt + free
+        if edge - self.rcv_adv >= self.sws_threshold():
+            self.rcv_adv = edge
+        return self.rcv_wnd >> self.rcv_wscale
+
+    def advertise_syn(self) -> int:
+        """The window a SYN carries: never scaled (RFC 7323 2.2)."""
+        window = min(self.config.rcvbuf, MAX_WINDOW_FIELD)
+        if self.rcv_nxt + window > self.rcv_adv:
+            self.rcv_adv = self.rcv_nxt + window
+        return window
+
+    def ack_sent(self, ack: int, scaled_window: int) -> None:
+        self.last_ack_sent = ack
+        self.last_win_sent = scaled_window
+        self.ack_now = False
+        self.unacked_segments = 0
