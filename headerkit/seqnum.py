@@ -47,6 +47,11 @@ def unwrap(seq: int, base: int, base_offset: int) -> int:
     return base_offset + diff(seq, base)
 
 
+def nearest(seq: int, offset: int) -> int:
+    """The stream offset nearest ``offset`` whose number on the wire is ``seq``."""
+    return offset + (seq - offset + HALF) % MOD - HALF
+
+
 def wrap(offset: int) -> int:
     """A stream offset (an unbounded count from any base) as the 32-bit number on the wire."""
     return offset % MOD

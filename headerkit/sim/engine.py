@@ -48,8 +48,7 @@ class Stream:
     blocked_in: str = ""  # the call still blocked when the simulation ended
 
 
-@dataclass(frozen=True, slots=True)
-class Buffers:
+class Buffers(NamedTuple):
     """One side's socket after an event (TCP): the bytes its application still has to hand
     to a blocked send() (``app``), its send buffer split into ``unsent`` and ``in_flight``,
     its receive buffer's ``unread`` bytes, what a recv() just ``copied`` out, and the limits
@@ -129,6 +128,7 @@ class App:
             first = Call("sleep", at=spec.connect_at) if spec.connect else Call("sleep")
             calls.insert(0, first)
         self.calls = calls
+        self.texts = [_describe(call) for call in calls]
         self.i = 0
         self.started = False
         self.done_bytes = 0
@@ -158,8 +158,8 @@ class App:
                 continue
             if not self.started:
                 self.started = True
-                self.sim.log(now, self.side, Kind.CALL, _describe(call))
-                self.sleep_until = now + int(call.seconds * NS)
+                self.sim.log(now, self.side, Kind.CALL, self.texts[self.i])
+                self.sleep_until = now + int(call.seconds * NS) if call.seconds else now
             if call.op == "sleep":
                 if now < self.sleep_until:
                     return self.sleep_until
@@ -178,10 +178,11 @@ class App:
     def _finish(self, now: int, outcome: Returned | None) -> None:
         call = self.calls[self.i]
         if outcome is not None:
-            self.sim.log(now, self.side, Kind.RETURN, f"{_describe(call)} = {outcome.text}")
+            self.sim.log(now, self.side, Kind.RETURN, f"{self.texts[self.i]} = {outcome.text}")
         self.started = False
         self.done_bytes = 0
-        self.gathered.clear()
+        if self.gathered:
+            self.gathered.clear()
         self.echo, self.echoed = None, 0
         if not (call.loop and outcome is not None and outcome.value > 0):
             self.i += 1
@@ -240,10 +241,12 @@ class App:
             if data is None:
                 return None
             self.copied += len(data)
-            self.gathered += data
-            if call.waitall and data and len(self.gathered) < call.size:
-                return None
-            got = bytes(self.gathered)
+            if call.waitall:
+                self.gathered += data
+                if data and len(self.gathered) < call.size:
+                    return None
+                data = bytes(self.gathered)
+            got = data
             self.stream.recvs.append(got)
             return _count(len(got), f"{len(got)} {_show(got)}" if got else "0 (EOF)")
         if op == "close":
@@ -334,10 +337,10 @@ class Simulation:
         self.until = int(scenario.until * NS)
         self.heap: list[tuple[int, int, int, int, Packet | None]] = []
         self.counter = 0
-        self.arriving: Counter[tuple[int, int]] = Counter()  # (side, when) of queued arrivals
+        self.arriving: Counter[int] = Counter()  # queued arrivals by 2 * when + side
         self.entries: list[Entry] = []
         self.buffers: list[Buffers] = []
-        self.last_sample: dict[int, tuple[int, ...]] = {}  # per side, to keep only changes
+        self.last_sample: list[tuple[int, ...]] = [(), ()]  # per side, to keep only changes
         self.links = (
             Link(scenario.a_to_b, random.Random(rng.getrandbits(64))),
             Link(scenario.b_to_a, random.Random(rng.getrandbits(64))),
@@ -371,21 +374,25 @@ class Simulation:
         self.counter += 1
         heapq.heappush(self.heap, (when, self.counter, kind, side, pkt))
         if kind == ARRIVE:
-            self.arriving[side, when] += 1
+            self.arriving[2 * when + side] += 1
 
     def step(self) -> bool:
         """Process the next event; False when nothing is left to do (or time is up)."""
-        if not self.heap or self.heap[0][0] > self.until:
+        heap = self.heap
+        if not heap or heap[0][0] > self.until:
             return False
-        when, _, kind, side, pkt = heapq.heappop(self.heap)
+        when, _, kind, side, pkt = heapq.heappop(heap)
         if kind == TIMER and self.timer_at[side] != when:
             return True  # superseded by an earlier deadline
         self.now = when
         sock = self.socks[side]
         if kind == ARRIVE:
-            self.arriving[side, when] -= 1
-            if not self.arriving[side, when]:
-                del self.arriving[side, when]
+            key = 2 * when + side
+            left = self.arriving[key] - 1
+            if left:
+                self.arriving[key] = left
+            else:
+                del self.arriving[key]
             entry = Entry(when, side, Kind.ARRIVE, pkt)
             self.entries.append(entry)
             if isinstance(pkt, Segment):
@@ -411,7 +418,7 @@ class Simulation:
         self._flush(side)
         # as a kernel does, the segments that arrive at one instant are all taken in before a
         # blocked call looks again (the last of them runs it)
-        if woken or (app.started and (side, now) not in self.arriving):
+        if woken or (app.started and 2 * now + side not in self.arriving):
             wake = app.run(now)
             if wake is not None and wake != app.wake_at:
                 app.wake_at = wake
@@ -428,18 +435,20 @@ class Simulation:
 
     def _sample(self, side: int, sock: TcpEndpoint, app: App) -> None:
         """Record the side's buffers when they changed (or a recv() copied something)."""
-        _, cwnd, rwnd, queued, unread = sock.view()
-        flight = min(sock.flight, queued)
-        state = (app.waiting_to_send(), queued - flight, flight, unread, cwnd, rwnd)
-        if app.copied or self.last_sample.get(side) != state:
-            app_bytes, unsent, in_flight, _, _, _ = state
+        flight, cwnd, rwnd, queued, unread = sock.view()
+        if flight > queued:
+            flight = queued  # SYN and FIN take sequence space, not buffer
+        waiting = app.waiting_to_send() if app.started else 0
+        state = (waiting, queued - flight, flight, unread, cwnd, rwnd)
+        copied = app.copied
+        if copied or self.last_sample[side] != state:
             self.buffers.append(
                 Buffers(
-                    self.now, side, app_bytes, unsent, in_flight, unread, app.copied, cwnd, rwnd
+                    self.now, side, waiting, queued - flight, flight, unread, copied, cwnd, rwnd
                 )
             )
             self.last_sample[side] = state
-        app.copied = 0
+            app.copied = 0
 
     def _flush(self, side: int) -> None:
         sock = self.socks[side]
@@ -450,19 +459,15 @@ class Simulation:
             sock.notes.clear()
         if not sock.out:
             return
-        link = self.links[side]
+        transmit = self.links[side].transmit
         other = 1 - side
         entries = self.entries
-        for item in sock.out:
-            if isinstance(item, tuple):
-                pkt: Packet = item[0]
-                view: tuple[int, ...] = item[1]
-            else:
-                pkt, view = item, ()
-            arrivals, fate = link.transmit(pkt, now)
-            entries.append(Entry(now, side, Kind.SEND, pkt, view=view, text=fate))
+        push = self._push
+        for pkt, view in sock.out:
+            arrivals, fate = transmit(pkt, now)
+            entries.append(Entry(now, side, Kind.SEND, pkt, view, fate))
             for t in arrivals:
-                self._push(t, ARRIVE, other, pkt)
+                push(t, ARRIVE, other, pkt)
         sock.out.clear()
 
     def run(self) -> Result:

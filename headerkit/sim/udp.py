@@ -34,7 +34,7 @@ class UdpEndpoint:
         self.sport = sport
         self.dport = dport
         self.mtu = mtu
-        self.out: list[Datagram] = []
+        self.out: list[tuple[Datagram, tuple[int, ...]]] = []  # (datagram, no view)
         self.notes: list[tuple[Kind, str]] = []
         self.queue: deque[bytes] = deque()
         self.queued = 0
@@ -48,7 +48,9 @@ class UdpEndpoint:
         self.ident = (self.ident + 1) & 0xFFFF
         room = (self.mtu - 20) // 8 * 8  # IP payload per fragment, a multiple of 8
         if 8 + len(data) <= self.mtu - 20:
-            self.out.append(Datagram(self.sport, self.dport, data, self.ident, total=len(data)))
+            self.out.append(
+                (Datagram(self.sport, self.dport, data, self.ident, total=len(data)), ())
+            )
             return len(data)
         if not self.config.fragment:
             raise SocketError("EMSGSIZE")
@@ -58,9 +60,8 @@ class UdpEndpoint:
             piece = data[pos : pos + take]
             pos += len(piece)
             more = pos < len(data)
-            self.out.append(
-                Datagram(self.sport, self.dport, piece, self.ident, offset, more, len(data))
-            )
+            fragment = Datagram(self.sport, self.dport, piece, self.ident, offset, more, len(data))
+            self.out.append((fragment, ()))
             offset += len(piece) + (8 if offset == 0 else 0)
         return len(data)
 

@@ -42,12 +42,17 @@ SENDING_STATES = frozenset(
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
 SYN_RETRIES = 6  # Linux's tcp_syn_retries
 UNSYNCHRONIZED_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
+# verdicts as constants: combining Analysis flags costs a Python call each time
 RETRANSMISSION = Analysis.RETRANSMISSION
+FAST_RETRANSMISSION = Analysis.FAST_RETRANSMISSION | RETRANSMISSION
+ZERO_WINDOW = Analysis.ZERO_WINDOW
+ZERO_WINDOW_PROBE_ACK = Analysis.ZERO_WINDOW | Analysis.ZERO_WINDOW_PROBE_ACK
 # The endpoint's view recorded with each outgoing segment: (flight, cwnd, the peer's rwnd
 # as this sender may use it or -1 before the peer's SYN told it, send-buffer use,
 # receive-buffer use).
 SenderView = tuple[int, int, int, int, int]
 UNKNOWN = -1
+_RWND_UNKNOWN = frozenset({State.CLOSED, State.LISTEN, State.SYN_SENT})  # no SYN from the peer
 Note = tuple[Kind, str]
 
 
@@ -181,7 +186,7 @@ class TcpEndpoint:
         """What this endpoint knows now: see :data:`SenderView`."""
         snd = self.snd
         state = self.state
-        if state is State.CLOSED or state is State.LISTEN or state is State.SYN_SENT:
+        if state in _RWND_UNKNOWN:
             rwnd = UNKNOWN
         else:  # the peer's SYN told its window, usable once our SYN is acknowledged
             rwnd = snd.snd_wnd if state is State.SYN_RECEIVED else snd.snd_right - snd.snd_una
@@ -279,7 +284,7 @@ class TcpEndpoint:
 
     def _in_syn_sent(self, seg: Segment, now: int) -> None:
         snd = self.snd
-        ack = seqnum.unwrap(seg.ack, seqnum.wrap(snd.snd_una), snd.snd_una)
+        ack = seqnum.nearest(seg.ack, snd.snd_una)
         acceptable = seg.flags & ACK and ack == snd.snd_nxt
         if seg.flags & ACK and not acceptable:
             if not seg.flags & RST:
@@ -305,7 +310,7 @@ class TcpEndpoint:
         rcv, snd = self.rcv, self.snd
         flags = seg.flags
         payload = seg.payload
-        seq = first = seqnum.unwrap(seg.seq, seqnum.wrap(rcv.rcv_nxt), rcv.rcv_nxt)
+        seq = first = seqnum.nearest(seg.seq, rcv.rcv_nxt)
         if flags & SYN:
             if self.state is State.SYN_RECEIVED and seq == rcv.irs and flags & ACK:
                 # simultaneous open: the peer's SYN is old news, its ACK is not
@@ -336,7 +341,7 @@ class TcpEndpoint:
             return
         if not flags & ACK:
             return
-        ack = seqnum.unwrap(seg.ack, seqnum.wrap(snd.snd_una), snd.snd_una)
+        ack = seqnum.nearest(seg.ack, snd.snd_una)
         if not self._process_ack(seg, first, ack, now) or self.state is State.CLOSED:
             return
         if payload:
@@ -420,7 +425,7 @@ class TcpEndpoint:
         snd, cc = self.snd, self.cc
         if self.recovery.duplicate(cc, snd.mss, snd.flight, snd.snd_max, now):
             self.notes.append((Kind.LOSS, "3 duplicate ACKs: fast retransmit"))
-            self._retransmit_head(now, Analysis.FAST_RETRANSMISSION | RETRANSMISSION)
+            self._retransmit_head(now, FAST_RETRANSMISSION)
             self.recovery.inflate(cc, snd.mss)
 
     def _retransmit_head(self, now: int, labels: Analysis) -> None:
@@ -502,7 +507,9 @@ class TcpEndpoint:
             scaled = window << rcv.rcv_wscale
         ack = rcv.rcv_nxt if flags & ACK else 0
         if not flags & (SYN | FIN | RST):
-            labels |= self._ack_labels(seq, payload, ack, scaled)
+            verdict = self._window_labels(seq, payload, ack, scaled)
+            if verdict:
+                labels = labels | verdict if labels else verdict
         seg = Segment(
             self.sport,
             self.dport,
@@ -524,20 +531,15 @@ class TcpEndpoint:
         """A SYN offers window scaling if configured; a SYN-ACK only answers an offer."""
         return self.wscale_ok if flags & ACK else self.config.window_scaling
 
-    def _ack_labels(self, seq: int, payload: bytes, ack: int, win: int) -> Analysis:
+    def _window_labels(self, seq: int, payload: bytes, ack: int, win: int) -> Analysis:
         """tshark's window and duplicate-ACK verdicts, as this endpoint knows them."""
         rcv = self.rcv
-        labels = Analysis.ZERO_WINDOW if win == 0 else NO_FLAGS
         if payload or seq != self.snd.snd_high or ack != rcv.last_ack_sent:
-            return labels
+            return ZERO_WINDOW if win == 0 else NO_FLAGS
         if win == 0:
-            if rcv.last_win_sent == 0 and rcv.probe_seen:
-                labels |= Analysis.ZERO_WINDOW_PROBE_ACK
-        elif win != rcv.last_win_sent:
-            labels |= Analysis.WINDOW_UPDATE
-        else:
-            labels |= Analysis.DUPLICATE_ACK
-        return labels
+            probed = rcv.last_win_sent == 0 and rcv.probe_seen
+            return ZERO_WINDOW_PROBE_ACK if probed else ZERO_WINDOW
+        return Analysis.WINDOW_UPDATE if win != rcv.last_win_sent else Analysis.DUPLICATE_ACK
 
     def _reset_reply(self, seg: Segment) -> None:
         """RST in answer to a segment that belongs to no connection (RFC 9293 3.10.7.1)."""

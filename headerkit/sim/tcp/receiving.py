@@ -137,7 +137,9 @@ class Receiver:
         return True
 
     def sws_threshold(self) -> int:
-        return min(self.config.rcvbuf // 2, self.mss)
+        """The least worth advertising: min(half the buffer, one MSS) (RFC 9293 3.8.6.2.2)."""
+        half = self.config.rcvbuf >> 1
+        return half if half < self.mss else self.mss
 
     def window_opened(self) -> bool:
         """After the application read: is the window worth an update (it can grow by at
@@ -148,11 +150,15 @@ class Receiver:
 
     def advertise(self) -> int:
         """Move the window's right edge (receiver SWS avoidance); the window field's value."""
-        free = min(self.config.rcvbuf - len(self.rcvq), MAX_WINDOW_FIELD << self.rcv_wscale)
-        edge = self.rcv_nxt + free
-        if edge - self.rcv_adv >= self.sws_threshold():
-            self.rcv_adv = edge
-        return self.rcv_wnd >> self.rcv_wscale
+        free = self.config.rcvbuf - len(self.rcvq)
+        shift = self.rcv_wscale
+        if free > MAX_WINDOW_FIELD << shift:
+            free = MAX_WINDOW_FIELD << shift
+        nxt = self.rcv_nxt
+        if nxt + free - self.rcv_adv >= self.sws_threshold():
+            self.rcv_adv = nxt + free
+        wnd = self.rcv_adv - nxt
+        return wnd >> shift if wnd > 0 else 0
 
     def advertise_syn(self) -> int:
         """The window a SYN carries: never scaled (RFC 7323 2.2)."""

@@ -81,17 +81,26 @@ class Sender:
 
     def usable(self, cwnd: int) -> int:
         """New bytes the windows allow now: min(cwnd, rwnd) less what is in flight."""
-        limit = min(self.snd_una + cwnd, self.snd_right)
-        return limit - self.snd_nxt
+        limit = self.snd_una + cwnd
+        right = self.snd_right
+        return (limit if limit < right else right) - self.snd_nxt
 
     def next_size(self, cwnd: int) -> int:
         """Bytes the next new segment carries, or 0 when none may go now (the usable window
         is closed, or sender SWS avoidance or Nagle holds a small segment back)."""
-        unsent = self.unsent
-        n = min(unsent, self.mss, self.usable(cwnd))
+        nxt, mss = self.snd_nxt, self.mss
+        unsent = self.sndq_seq + len(self.sndq) - nxt
+        if unsent <= 0:
+            return 0
+        limit, right = self.snd_una + cwnd, self.snd_right
+        n = (limit if limit < right else right) - nxt  # the usable window
         if n <= 0:
             return 0
-        if n < self.mss and self.snd_nxt != self.snd_una:
+        if unsent < n:
+            n = unsent
+        if mss < n:
+            n = mss
+        if n < mss and nxt != self.snd_una:
             if n < unsent and n < self.max_snd_wnd // 2:
                 return 0  # sender silly-window avoidance
             if not (self.config.nodelay or self.fin_queued):
