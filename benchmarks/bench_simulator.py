@@ -1,16 +1,25 @@
 """The simulator's speed, side by side: ``python benchmarks/bench_simulator.py [--mb 100]``.
 
-A bulk transfer (one send() of N MB, MSS 1460) through headerkit.sim, against a SimPy loop
-that passes the same number of messages (each data segment and each ACK) between two
-processes through stores with a per-message delay; then the simulation's pcap export
-against decode reading that capture back.  Times are per message / per packet.
+A bulk transfer (one send() of N MB, MSS 1460, 20 ms each way) in three simulators, in one
+run, several rounds, medians:
+
+* headerkit.sim, the whole model: both sockets, the trace and buffer samples;
+* ns.py (the ``ns.py`` package): its TCPPacketGenerator (TCP Reno, RFC 6298 RTO) sending the
+  same bytes through a Wire to a TCPSink and back;
+* a bare SimPy loop passing as many messages as headerkit's transfer had (each data segment
+  and each ACK) between processes through stores with a per-message delay.
+
+Then the simulation's pcap export against decode reading that capture back, every packet
+decoded whole (its layers, options and checksums: what ``packet.problems`` completes).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import simpy
@@ -20,6 +29,9 @@ from headerkit.sim import scenario_from_dict, simulate
 from headerkit.sim.pcap import write_pcap
 from headerkit.sim.trace import Kind
 
+MSS = 1460
+DELAY = 0.020
+
 
 def bulk(megabytes: int) -> dict[str, object]:
     size = megabytes * 1_000_000
@@ -27,7 +39,7 @@ def bulk(megabytes: int) -> dict[str, object]:
         "name": f"bulk-{megabytes}MB",
         "protocol": "tcp",
         "seed": 1,
-        "path": {"delay": 0.020, "bandwidth": 1_000_000_000},
+        "path": {"delay": DELAY, "bandwidth": 1_000_000_000},
         "a": {"sndbuf": 4 << 20, "calls": [{"call": "send", "size": size}, {"call": "close"}]},
         "b": {
             "rcvbuf": 4 << 20,
@@ -63,43 +75,101 @@ def simpy_loop(data: int, acks: int) -> float:
     return time.perf_counter() - start
 
 
+def ns_py(size: int) -> tuple[float, int] | None:
+    """Seconds for ns.py to move ``size`` bytes, and the data segments it sent (None when
+    the package is missing)."""
+    try:
+        from ns.flow.cc import TCPReno
+        from ns.flow.flow import Flow
+        from ns.packet.tcp_generator import TCPPacketGenerator
+        from ns.packet.tcp_sink import TCPSink
+        from ns.port.wire import Wire
+    except ImportError:
+        return None
+    env = simpy.Environment()
+    flow = Flow(fid=0, src="a", dst="b", size=size, start_time=0, finish_time=1e9)
+    reno = TCPReno(mss=MSS, cwnd=10 * MSS, ssthresh=1 << 30)  # headerkit's initial window
+    sender = TCPPacketGenerator(env, flow=flow, cc=reno, element_id="a")
+    sender.mss = MSS
+    there, back = Wire(env, lambda: DELAY, wire_id=1), Wire(env, lambda: DELAY, wire_id=2)
+    sink = TCPSink(env, rec_waits=False, rec_arrivals=False, rec_flow_ids=False)
+    sender.out, there.out, sink.out, back.out = there, sink, back, sender
+    start = time.perf_counter()
+    env.run()
+    return time.perf_counter() - start, there.packets_rec
+
+
+def median(rounds: int, run: Callable[[], float]) -> float:
+    return statistics.median(run() for _ in range(rounds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=100, help="size of the transfer in MB")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (medians are given)")
     args = parser.parse_args()
+    scenario = scenario_from_dict(bulk(args.mb))
 
-    start = time.perf_counter()
-    result = simulate(scenario_from_dict(bulk(args.mb)))
-    sim_s = time.perf_counter() - start
+    def headerkit_run() -> float:
+        start = time.perf_counter()
+        simulate(scenario)
+        return time.perf_counter() - start
+
+    result = simulate(scenario)
     sent = [e for e in result.entries if e.kind is Kind.SEND]
     data = sum(1 for e in sent if e.side == 0 and getattr(e.packet, "payload", b""))
     acks = sum(1 for e in sent if e.side == 1)
     assert sum(len(r) for r in result.streams[1].recvs) == args.mb * 1_000_000
-    simpy_s = simpy_loop(data, acks)
     messages = data + acks
+    sim_s = median(args.rounds, headerkit_run)
+    simpy_s = median(args.rounds, lambda: simpy_loop(data, acks))
+    ns = ns_py(args.mb * 1_000_000)  # once: it takes minutes at 100 MB
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bulk.pcap"
-        start = time.perf_counter()
         packets = write_pcap(result, path)
-        export_s = time.perf_counter() - start
-        start = time.perf_counter()
-        decoded = sum(1 for _ in decode_capture(path))
-        decode_s = time.perf_counter() - start
-    assert decoded == packets
+
+        def export() -> float:
+            start = time.perf_counter()
+            write_pcap(result, path)
+            return time.perf_counter() - start
+
+        def decode() -> float:
+            start = time.perf_counter()
+            decoded = sum(1 for packet in decode_capture(path) if packet.problems is not None)
+            assert decoded == packets
+            return time.perf_counter() - start
+
+        export_s = median(args.rounds, export)
+        decode_s = median(args.rounds, decode)
 
     print(f"bulk transfer of {args.mb} MB: {data:,} data segments, {acks:,} ACKs")
-    table("SimPy", [("headerkit.sim", sim_s), ("SimPy loop, same messages", simpy_s)], messages)
-    table("decode", [("pcap export", export_s), ("decode reading it back", decode_s)], packets)
-
-
-def table(baseline: str, rows: list[tuple[str, float]], count: int) -> None:
-    """A Markdown table: seconds, microseconds per item, speed relative to the last row."""
-    print(f"\n| path | seconds | µs each | speed vs {baseline} |")
+    print("\n| per message (data segment or ACK) | seconds | µs each | headerkit's speed |")
     print("|---|---:|---:|---:|")
-    for name, seconds in rows:
-        each, speed = seconds / count * 1e6, rows[-1][1] / seconds
-        print(f"| {name} | {seconds:.2f} | {each:.1f} | {speed:.2f} |")
+    row("headerkit.sim", sim_s, messages, sim_s)
+    row("SimPy loop, same messages", simpy_s, messages, sim_s)
+    if ns is None:
+        print("\nns.py is not installed (pip install ns.py): no comparison with it")
+    else:
+        ns_s, ns_segments = ns
+        print("\n| per data segment | seconds | µs each | headerkit's speed |")
+        print("|---|---:|---:|---:|")
+        row("headerkit.sim", sim_s, data, sim_s / data * ns_segments)
+        row(
+            f"ns.py ({ns_segments:,} segments, one round)",
+            ns_s,
+            ns_segments,
+            sim_s / data * ns_segments,
+        )
+    print("\n| per packet | seconds | µs each | export's speed |")
+    print("|---|---:|---:|---:|")
+    row("pcap export", export_s, packets, export_s)
+    row("decode reading it back, whole", decode_s, packets, export_s)
+
+
+def row(name: str, seconds: float, count: int, reference: float) -> None:
+    """A Markdown row: seconds, microseconds per item, headerkit's speed relative to it."""
+    print(f"| {name} | {seconds:.2f} | {seconds / count * 1e6:.1f} | {seconds / reference:.2f}x |")
 
 
 if __name__ == "__main__":

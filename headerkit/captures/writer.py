@@ -7,8 +7,6 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-import construct as cs
-
 from headerkit.captures.compression import Compression
 from headerkit.captures.files import OwnedFile, Source
 from headerkit.captures.reader import (
@@ -22,6 +20,7 @@ from headerkit.captures.reader import (
 from headerkit.captures.record import Record
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.linktypes import LinkType
 from headerkit.schemas.pcap import ByteOrder
 
@@ -71,7 +70,8 @@ class PcapWriter(OwnedFile):
         self.linktype = linktype
         self.nanosecond = nanosecond
         self.snaplen = snaplen
-        self._record = _compiled_record(byteorder)
+        self._record = pcap_schema.RECORD[byteorder]
+        self._header = _record_header(byteorder)
         magic = pcap_schema.MAGIC_NANOSECONDS if nanosecond else pcap_schema.MAGIC_MICROSECONDS
         header = pcap_schema.FILE_HEADER[byteorder].build(
             {"magic_number": magic, "snaplen": snaplen, "link_info": {"linktype": linktype}}
@@ -92,8 +92,13 @@ class PcapWriter(OwnedFile):
             raise ValueError(f"timestamp {timestamp_ns} ns is past what pcap can hold (2106)")
         if not self.nanosecond:
             fraction //= 1000
-        fields = {"ts_sec": seconds, "ts_usec": fraction, "orig_len": wirelen, "packet_data": data}
-        self._file.write(self._record.build(fields))
+        fields = {"ts_sec": seconds, "ts_usec": fraction, "orig_len": wirelen}
+        header = self._header.pack({**fields, "incl_len": len(data)}, None)
+        if header is None:  # a value the header cannot hold: the schema builds it or names it
+            self._file.write(self._record.build({**fields, "packet_data": data}))
+            return
+        self._file.write(header)
+        self._file.write(data)
 
 
 class PcapngWriter(OwnedFile):
@@ -199,9 +204,10 @@ def _interface(described: Interface | int) -> Interface:
 
 
 @functools.cache
-def _compiled_record(order: ByteOrder) -> cs.Compiled:
-    """The pcap record schema compiled by construct: the same bytes, built 3x faster."""
-    return pcap_schema.RECORD[order].compile()
+@functools.cache
+def _record_header(order: ByteOrder) -> FixedLayout:
+    """The fixed part of the pcap record schema, packed with ``struct``."""
+    return FixedLayout(pcap_schema.RECORD[order])
 
 
 def write_capture(

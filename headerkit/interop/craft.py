@@ -121,8 +121,10 @@ def _ip(
         ip = IPv6(next_header=protocol, hop_limit=ttl, src=src, dst=dst)
     else:
         ip = IPv4(protocol=protocol, ttl=ttl, identification=ip_id, src=src, dst=dst)
+    if not fields:
+        return ip
     names = IPV6_LAYOUT.names if isinstance(ip, IPv6) else [*IPV4_LAYOUT.names, "options"]
-    for name, value in (fields or {}).items():
+    for name, value in fields.items():
         if name not in names:
             raise ValueError(f"{type(ip).__name__} has no field {name!r}; fields: {names}")
         setattr(ip, name, value)

@@ -10,10 +10,12 @@ packet on purpose.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import construct as cs
@@ -50,7 +52,7 @@ from headerkit.schemas.ipv6 import (
     IPV6_HEADER,
     IPV6_LAYOUT,
 )
-from headerkit.schemas.layout import FixedLayout
+from headerkit.schemas.layout import BuildContext, FixedLayout
 from headerkit.schemas.link import (
     ETHERNET,
     LINUX_SLL,
@@ -125,6 +127,7 @@ def _mac_bytes(schema: Any, layer: Ethernet) -> bytes:
     return data
 
 
+@functools.lru_cache(maxsize=1024)
 def _addr(text: str | None, family: int) -> bytes:
     if text is None:
         raise BuildError("an IP header needs its source and destination addresses")
@@ -149,9 +152,7 @@ def header_bytes(
     (no default) the schema builds the whole. A value the field's width cannot hold is
     refused with a :class:`BuildError` naming the field and its width.
     """
-    context = cs.Container(options=options, _params=cs.Container(payload_length=payload_length))
-    context._ = context  # defaults inside a BitStruct reach the header's fields through "_"
-    fixed = layout.pack(fields, context)
+    fixed = layout.pack(fields, BuildContext(options, payload_length))
     if fixed is not None:
         return fixed + (options or b"")
     for name, _, width in layout.bits:
@@ -166,23 +167,37 @@ def header_bytes(
     return _b(schema, nested, payload_length=payload_length)
 
 
+def _leaves(layout: FixedLayout) -> Callable[[Layer], dict[str, Any]]:
+    """A reader of a layer's fixed-part fields, by the layout's leaf names."""
+    names = layout.names
+    get = operator.attrgetter(*names)
+    return lambda layer: dict(zip(names, get(layer), strict=True))
+
+
+_IPV4_LEAVES = _leaves(IPV4_LAYOUT)
+_IPV6_LEAVES = _leaves(IPV6_LAYOUT)
+_TCP_LEAVES = _leaves(TCP_LAYOUT)
+
+
 def build_ipv4(ip: IPv4, payload: bytes) -> bytes:
-    fields: dict[str, Any] = {k: getattr(ip, k) for k in IPV4_LAYOUT.names}
+    fields = _IPV4_LEAVES(ip)
     fields["src"] = _addr(ip.src, socket.AF_INET)
     fields["dst"] = _addr(ip.dst, socket.AF_INET)
-    options = ip.options + bytes(-len(ip.options) % 4) if ip.ihl is None else ip.options
+    options = ip.options
+    if options and ip.ihl is None:
+        options += bytes(-len(options) % 4)
     if fields["protocol"] is None:
         raise BuildError("IPv4.protocol must be set")
-    header = bytearray(header_bytes("ip", IPV4_HEADER, IPV4_LAYOUT, fields, options, len(payload)))
-    if ip.checksum is None:
+    header = header_bytes("ip", IPV4_HEADER, IPV4_LAYOUT, fields, options, len(payload))
+    if ip.checksum is None:  # the field is 0 in ``header``: sum it as it is
         hlen = (header[0] & 0xF) * 4
-        header[10:12] = b"\0\0"
-        header[10:12] = internet_checksum(header[:hlen]).to_bytes(2, "big")
-    return bytes(header) + payload
+        checksum = internet_checksum(header if hlen == len(header) else header[:hlen])
+        header = header[:10] + checksum.to_bytes(2, "big") + header[12:]
+    return header + payload
 
 
 def build_ipv6(ip: IPv6, payload: bytes) -> bytes:
-    fields: dict[str, Any] = {k: getattr(ip, k) for k in IPV6_LAYOUT.names}
+    fields = _IPV6_LEAVES(ip)
     fields["src"] = _addr(ip.src, socket.AF_INET6)
     fields["dst"] = _addr(ip.dst, socket.AF_INET6)
     chain = b"".join(_build_extension(e) for e in ip.extensions)
@@ -255,7 +270,11 @@ MAX_OPTION_SPACE = ((1 << TCP_LAYOUT.widths["data_offset"]) - 1) * 4 - TCP_LAYOU
 def tcp_option_space(seg: TCP) -> bytes:
     """The options and padding of ``seg``; padded with zeros to 32 bits when the data
     offset is left to be derived, which it can be for at most 40 bytes of options."""
-    space = b"".join(option_bytes(o) for o in seg.options) + seg.padding
+    space = (
+        b"".join([option_bytes(o) for o in seg.options]) + seg.padding
+        if seg.options
+        else seg.padding
+    )
     if seg.data_offset is None:
         space += bytes(-len(space) % 4)
         if len(space) > MAX_OPTION_SPACE:
@@ -265,19 +284,16 @@ def tcp_option_space(seg: TCP) -> bytes:
 
 
 def build_tcp(seg: TCP, payload: bytes, ip: IPv4 | IPv6 | None) -> bytes:
-    fields: dict[str, Any] = {k: getattr(seg, k) for k in TCP_LAYOUT.names}
+    fields = _TCP_LEAVES(seg)
     for name in ("srcport", "dstport"):
         if fields[name] is None:
             raise BuildError(f"TCP.{name} must be set")
     space = tcp_option_space(seg)
-    segment = bytearray(
-        header_bytes("tcp", TCP_HEADER, TCP_LAYOUT, fields, space, len(payload)) + payload
-    )
+    segment = bytearray(header_bytes("tcp", TCP_HEADER, TCP_LAYOUT, fields, space, len(payload)))
+    segment += payload
     if seg.checksum is None:
         src, dst = _pseudo_addresses(ip)
-        segment[16:18] = transport_checksum(src, dst, ipproto.TCP, bytes(segment)).to_bytes(
-            2, "big"
-        )
+        segment[16:18] = transport_checksum(src, dst, ipproto.TCP, segment).to_bytes(2, "big")
     return bytes(segment)
 
 

@@ -52,6 +52,8 @@ def pseudo_header_sum(src: bytes, dst: bytes, protocol: int, length: int) -> int
     return int.from_bytes(header, "big")
 
 
-def transport_checksum(src: bytes, dst: bytes, protocol: int, segment: bytes | memoryview) -> int:
+def transport_checksum(
+    src: bytes, dst: bytes, protocol: int, segment: bytes | bytearray | memoryview
+) -> int:
     """The TCP or UDP checksum of ``segment`` (header with its checksum field zero, and data)."""
     return internet_checksum(segment, pseudo_header_sum(src, dst, protocol, len(segment)))

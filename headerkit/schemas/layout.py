@@ -9,8 +9,9 @@ Tests prove ``FixedLayout.unpack`` equal to ``schema.parse`` on random bytes.
 
 from __future__ import annotations
 
+import re
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import construct as cs
@@ -19,6 +20,20 @@ _NO_DEFAULT = object()
 
 # struct codes for unsigned big-endian integers of a whole number of bytes
 _UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class BuildContext:
+    """What a header's build-time defaults read, as construct would hand it to them: the
+    header's ``options``, the build parameters (``_params``: ``payload_length``) and, as
+    ``_``, itself (how the children of a ``BitStruct`` reach their header's fields).  Plain
+    attributes: a construct ``Container`` costs more than the packing it serves."""
+
+    __slots__ = ("_", "_params", "options")
+
+    def __init__(self, options: bytes | None, payload_length: int) -> None:
+        self.options = options
+        self._params = {"payload_length": payload_length}
+        self._ = self
 
 
 class FixedLayout:
@@ -101,11 +116,13 @@ class FixedLayout:
         self.unpack: Callable[[bytes | bytearray | memoryview, int], tuple[Any, ...]] = _compile(
             self.struct, exprs
         )
-        self._pack: Callable[[Sequence[Any]], bytes] = _compile_pack(self.struct, packs)
-        self._plan = [
+        plan = [
             (n, self.defaults.get(n, _NO_DEFAULT), 1 << self.widths[n] if n in self.widths else 0)
             for n in self.names
         ]
+        self._pack: Callable[[Mapping[str, Any], Any], bytes | None] = _compile_pack(
+            self.struct, packs, plan
+        )
 
     def _default(self, name: str, con: cs.Construct) -> None:
         if isinstance(con, cs.Default):
@@ -118,20 +135,7 @@ class FixedLayout:
         would; None is returned where construct must decide (no default, a value out of
         range), so the caller builds through the schema and gets its error.
         """
-        leaves = []
-        for name, default, limit in self._plan:
-            value = values.get(name)
-            if value is None:
-                if default is _NO_DEFAULT:
-                    return None
-                value = default(context) if callable(default) else default
-            if limit and not 0 <= value < limit:
-                return None
-            leaves.append(value)
-        try:
-            return self._pack(leaves)
-        except struct.error:
-            return None
+        return self._pack(values, context)
 
     def _leaf(self, name: str, start: int, end: int, bit: int, width: int) -> None:
         self.names.append(name)
@@ -184,11 +188,32 @@ def _bit_width(con: cs.Construct) -> int:
     raise TypeError(f"{type(con).__name__} is not a bit field")
 
 
-def _compile_pack(st: struct.Struct, packs: list[str]) -> Callable[[Sequence[Any]], bytes]:
-    source = f"def pack(a, _p=_p):\n    return _p({', '.join(packs)})\n"
-    namespace: dict[str, Any] = {"_p": st.pack}
-    exec(source, namespace)
-    fn: Callable[[Sequence[Any]], bytes] = namespace["pack"]
+def _compile_pack(
+    st: struct.Struct, packs: list[str], plan: list[tuple[str, Any, int]]
+) -> Callable[[Mapping[str, Any], Any], bytes | None]:
+    """The packer of :meth:`FixedLayout.pack` as one generated function: each leaf taken
+    from the values or its default, range-checked where it is a bit field."""
+    lines = ["def pack(values, context, _p=_p, _error=_error):", "    get = values.get"]
+    namespace: dict[str, Any] = {"_p": st.pack, "_error": struct.error}
+    for i, (name, default, limit) in enumerate(plan):
+        lines.append(f"    a{i} = get({name!r})")
+        if default is _NO_DEFAULT:
+            lines.append(f"    if a{i} is None: return None")
+        else:
+            namespace[f"_d{i}"] = default
+            value = f"_d{i}(context)" if callable(default) else f"_d{i}"
+            lines.append(f"    if a{i} is None: a{i} = {value}")
+        if limit:
+            lines.append(f"    if not 0 <= a{i} < {limit}: return None")
+    slots = ", ".join(re.sub(r"a\[(\d+)\]", r"a\1", expr) for expr in packs)
+    lines += [
+        "    try:",
+        f"        return _p({slots})",
+        "    except _error:",
+        "        return None",
+    ]
+    exec("\n".join(lines) + "\n", namespace)
+    fn: Callable[[Mapping[str, Any], Any], bytes | None] = namespace["pack"]
     return fn
 
 

@@ -1,6 +1,7 @@
 """Export a simulation as a capture file, as tcpdump next to one endpoint would record it.
 
-Every packet is built by :mod:`headerkit.interop.craft` (correct lengths and checksums) as a raw
+Every packet is built by :func:`headerkit.packet.build.build` from typed layers (correct
+lengths and checksums; TCP options in Linux's order, by ``craft.tcp_options``) as a raw
 IPv4 packet (link type RAW).  The capture point is ``scenario.capture``: it records that
 endpoint's packets when they leave (even those the path then drops) and the peer's when
 they arrive (so packets lost on the way there are missing, duplicates appear twice).
@@ -15,7 +16,7 @@ from headerkit.captures import PcapWriter
 from headerkit.captures.compression import Compression
 from headerkit.interop import craft
 from headerkit.packet.build import build
-from headerkit.packet.layers import UDP, IPv4, Layer
+from headerkit.packet.layers import TCP, UDP, IPv4, Layer
 from headerkit.schemas import ipproto
 from headerkit.schemas.ipv4 import FLAG_MF
 from headerkit.schemas.linktypes import LinkType
@@ -24,6 +25,7 @@ from headerkit.sim.segment import Datagram, Packet
 from headerkit.sim.trace import Entry, Kind
 
 EPOCH_NS = 1_700_000_000 * 1_000_000_000  # capture times start at 2023-11-14 22:13:20 UTC
+TTL = 64
 
 
 def segment_bytes(pkt: Packet, side: int, ip_id: int) -> bytes:
@@ -38,22 +40,22 @@ def segment_bytes(pkt: Packet, side: int, ip_id: int) -> bytes:
                 dport=pkt.dport,
                 payload=pkt.payload,
                 ip_id=pkt.ident,
+                ttl=TTL,
             ).data
         return _fragment(pkt, src, dst)
-    return craft.tcp(
-        src=src,
-        dst=dst,
-        sport=pkt.sport,
-        dport=pkt.dport,
+    ip = IPv4(protocol=ipproto.TCP, ttl=TTL, identification=ip_id, src=src, dst=dst)
+    seg = TCP(
+        srcport=pkt.sport,
+        dstport=pkt.dport,
         seq=pkt.seq,
         ack=pkt.ack,
         flags=pkt.flags,
         window=pkt.window,
-        mss=pkt.mss,
-        wscale=pkt.wscale,
-        payload=pkt.payload,
-        ip_id=ip_id,
-    ).data
+        urgent_pointer=0,
+    )
+    if pkt.mss is not None or pkt.wscale is not None:
+        seg.options = craft.tcp_options(mss=pkt.mss, wscale=pkt.wscale)
+    return build((ip, seg), pkt.payload)
 
 
 def _fragment(pkt: Datagram, src: str, dst: str) -> bytes:
@@ -63,7 +65,7 @@ def _fragment(pkt: Datagram, src: str, dst: str) -> bytes:
     layers: list[Layer] = [
         IPv4(
             protocol=ipproto.UDP,
-            ttl=64,
+            ttl=TTL,
             identification=pkt.ident,
             flags=FLAG_MF if pkt.more_fragments else 0,
             frag_offset=pkt.offset // 8,
