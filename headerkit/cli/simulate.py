@@ -9,6 +9,7 @@ from headerkit.cli import args as types
 from headerkit.framing import framer_factory
 from headerkit.sim import Result, ScenarioError, builtin_names, load_scenario, simulate, variants
 from headerkit.sim.report import legend, summary, timeline
+from headerkit.sim.tcp.profiles import PROFILES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("scenario", nargs="?", help="built-in name[:variant] or TOML path")
     parser.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        help="the stack to behave as, in place of the scenario's: "
+        + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()),
+    )
     parser.add_argument("--pcap", metavar="FILE", help="also write the capture to FILE")
     types.add_compress(parser)
     parser.add_argument(
@@ -79,14 +86,14 @@ def run(args: argparse.Namespace) -> int:
         print("headerkit simulate: give a SCENARIO, --list or --legend", file=sys.stderr)
         return 2
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, profile=args.profile)
     except ScenarioError as exc:
         print(f"headerkit simulate: {exc}", file=sys.stderr)
         return 2
     result = simulate(scenario)
     out = sys.stdout
     if scenario.description:
-        out.write(f"# {scenario.name}: {scenario.description}\n")
+        out.write(f"# {scenario.name} ({scenario.profile} profile): {scenario.description}\n")
     if not args.summary:
         for line in timeline(result, verbose=args.trace, absolute=args.absolute):
             out.write(line + "\n")

@@ -357,6 +357,9 @@ class Simulation:
                 )
                 for i, s in enumerate(specs)
             )
+            for tcp in self.socks:  # drawn last: scenarios without timestamps keep their ISNs
+                assert isinstance(tcp, TcpEndpoint)
+                tcp.ts_offset = rng.getrandbits(32)
         else:
             mtus = (scenario.a_to_b.mtu, scenario.b_to_a.mtu)
             self.socks = tuple(  # type: ignore[assignment]

@@ -10,6 +10,7 @@ from headerkit.schemas.tcp import ACK, FLAG_LETTERS, FLAG_NAMES, PSH, SYN
 from headerkit.sim.engine import Result
 from headerkit.sim.segment import Datagram, Packet, Segment
 from headerkit.sim.tcp import UNKNOWN
+from headerkit.sim.tcp.profiles import PROFILES
 from headerkit.sim.trace import (
     LABEL_TEXT,
     SIDE_NAMES,
@@ -100,7 +101,8 @@ def legend() -> Iterator[str]:
     yield "  shifted right by its window scale once the handshake agreed one (RFC 7323)."
     yield "<...>: TCP options (mss, nop, wscale).  '...' text: the payload, when printable."
     labels = ", ".join(LABEL_TEXT.values())
-    yield from textwrap.wrap(f"[...] after a segment: what the sender knew it was doing: {labels}.")
+    text = f"[...] after a segment: what the sender knew it was doing: {labels}."
+    yield from textwrap.wrap(text, break_on_hyphens=False)
     yield "(lost), (dropped), (duplicated), (delayed): what the path did to the segment."
     yield "After ';' on a sent segment, the sender's own bookkeeping at that moment:"
     yield "  flight: bytes sent and not yet acknowledged; cwnd: the congestion window;"
@@ -188,3 +190,6 @@ def summary(result: Result) -> Iterator[str]:
     if not udp:
         yield f"final states: a {result.states[0]}, b {result.states[1]}"
     yield f"simulated time: {result.end / 1e9:.6f} s"
+    if not udp:
+        profile = PROFILES[result.scenario.profile]
+        yield f"profile: {profile.name} ({profile.description})"

@@ -5,6 +5,7 @@ A TOML scenario (the built-in ones live in ``headerkit/sim/scenarios/*.toml``)::
     name = "hello-world"
     description = "..."
     protocol = "tcp"          # or "udp"
+    profile = "rfc"           # or "linux": the stack's defaults (headerkit.sim.tcp.profiles)
     seed = 1                  # random loss/duplication/reordering and ISNs
     until = 120.0             # stop the clock here at the latest
     capture = "a"             # where --pcap listens: next to endpoint "a" or "b"
@@ -51,6 +52,7 @@ from typing import Any
 from headerkit.errors import ScenarioError
 from headerkit.sim.network import LinkConfig, Rule
 from headerkit.sim.tcp import TcpConfig
+from headerkit.sim.tcp.profiles import PROFILES, Profile, endpoint_settings
 from headerkit.sim.udp import UdpConfig
 
 OPS = ("send", "sendall", "recv", "echo", "sendto", "recvfrom", "sleep", "close", "shutdown")
@@ -93,6 +95,7 @@ class Scenario:
     name: str = "custom"
     description: str = ""
     protocol: str = "tcp"
+    profile: str = "rfc"
     seed: int = 0
     until: float = 120.0
     capture: str = "a"
@@ -106,6 +109,9 @@ class Scenario:
             raise ScenarioError(f"protocol must be tcp or udp: {self.protocol!r}")
         if self.capture not in ("a", "b"):
             raise ScenarioError(f"capture must be a or b: {self.capture!r}")
+        if self.profile not in PROFILES:
+            known = ", ".join(PROFILES)
+            raise ScenarioError(f"profile must be one of {known}: {self.profile!r}")
 
 
 # The range each setting may take in a scenario file: a hostile or mistyped file is refused
@@ -113,6 +119,9 @@ class Scenario:
 _GIB = 1 << 30
 LIMITS: dict[str, tuple[float, float]] = {
     "rcvbuf": (1, _GIB),
+    "rcvbuf_max": (1, _GIB),
+    "window_share": (0.01, 1),
+    "quickack": (0, 1000),
     "sndbuf": (1, _GIB),
     "mss": (1, 65495),
     "ack_every": (1, 1000),
@@ -128,7 +137,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "wscale": (0, 14),
     "delay": (0, 3600),
     "bandwidth": (0, 1e12),
-    "mtu": (68, 65535),
+    "mtu": (68, 65536),
     "loss": (0, 1),
     "duplicate": (0, 1),
     "reorder": (0, 1),
@@ -225,11 +234,12 @@ def variants(name_or_path: str) -> dict[str, str]:
     }
 
 
-def load_scenario(spec: str, variant: str | None = None) -> Scenario:
-    """A built-in scenario by name or a TOML file by path; ``NAME:VARIANT`` picks a variant."""
+def load_scenario(spec: str, variant: str | None = None, profile: str | None = None) -> Scenario:
+    """A built-in scenario by name or a TOML file by path; ``NAME:VARIANT`` picks a variant;
+    ``profile`` replaces the scenario's own."""
     if variant is None and ":" in spec and not Path(spec).exists():
         spec, variant = spec.rsplit(":", 1)
-    return scenario_from_toml(_text_of(spec), variant, default_name=Path(spec).stem)
+    return scenario_from_toml(_text_of(spec), variant, Path(spec).stem, profile)
 
 
 def _text_of(spec: str) -> str:
@@ -252,8 +262,11 @@ def _parse(text: str, origin: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------- TOML
 
 
-def scenario_from_toml(text: str, variant: str | None = None, default_name: str = "") -> Scenario:
-    """Build a scenario from TOML text, with one of its variants merged in."""
+def scenario_from_toml(
+    text: str, variant: str | None = None, default_name: str = "", profile: str | None = None
+) -> Scenario:
+    """Build a scenario from TOML text, with one of its variants merged in (and ``profile``
+    in place of its own)."""
     table = _parse(text, default_name or "scenario")
     found = _table(table.pop("variants", {}), "variants")
     name = str(table.get("name", default_name or "custom"))
@@ -263,6 +276,8 @@ def scenario_from_toml(text: str, variant: str | None = None, default_name: str 
             raise ScenarioError(f"{name} has no variant {variant!r} (variants: {known})")
         table = _merge(table, _table(found[variant], f"variants.{variant}"))
         table["name"] = f"{name}:{variant}"
+    if profile is not None:
+        table["profile"] = profile
     return scenario_from_dict(table)
 
 
@@ -286,14 +301,18 @@ def scenario_from_dict(table: dict[str, Any]) -> Scenario:
         _table(path.get(direction, {}), f"path.{direction}")
     _check_keys(table, {f.name for f in fields(Scenario)} - {"a", "b", "a_to_b", "b_to_a"}, "")
     _checked(table, _types(Scenario), "")
-    base = {k: v for k, v in path.items() if k not in ("a_to_b", "b_to_a")}
+    name = table.get("profile", "rfc")
+    if name not in PROFILES:
+        raise ScenarioError(f"profile must be one of {', '.join(PROFILES)}: {name!r}"[:200])
+    profile = PROFILES[name]
+    base = {**profile.path, **{k: v for k, v in path.items() if k not in ("a_to_b", "b_to_a")}}
     a_to_b = _link({**base, **path.get("a_to_b", {})}, "path.a_to_b")
     b_to_a = _link({**base, **path.get("b_to_a", {})}, "path.b_to_a")
     try:
         return Scenario(
             **table,
-            a=_endpoint(a, "a", True, a_to_b.mtu),
-            b=_endpoint(b, "b", False, b_to_a.mtu),
+            a=_endpoint(a, "a", True, a_to_b.mtu, profile),
+            b=_endpoint(b, "b", False, b_to_a.mtu, profile),
             a_to_b=a_to_b,
             b_to_a=b_to_a,
         )
@@ -339,7 +358,9 @@ def _rule(table: dict[str, Any], where: str) -> Rule:
         raise ScenarioError(f"{where}.rules: {exc}") from None
 
 
-def _endpoint(table: dict[str, Any], side: str, connect: bool, mtu: int) -> EndpointSpec:
+def _endpoint(
+    table: dict[str, Any], side: str, connect: bool, mtu: int, profile: Profile
+) -> EndpointSpec:
     table = dict(table)
     calls = _calls(_list(table.pop("calls", []), f"{side}.calls"), side)
     connect = bool(table.pop("connect", connect))
@@ -348,7 +369,11 @@ def _endpoint(table: dict[str, Any], side: str, connect: bool, mtu: int) -> Endp
     udp_keys = {f.name for f in fields(UdpConfig)}
     _check_keys(table, tcp_keys | udp_keys | {"calls", "connect", "connect_at"}, side)
     _checked(table, _types(TcpConfig) | _types(UdpConfig), side)
-    tcp = TcpConfig(**{k: v for k, v in table.items() if k in tcp_keys})
+    settings = endpoint_settings(profile, {k: v for k, v in table.items() if k in tcp_keys})
+    try:
+        tcp = TcpConfig(**settings)
+    except ValueError as exc:
+        raise ScenarioError(f"{side}.{exc}") from None
     tcp = replace(tcp, mss=min(tcp.mss, mtu - 40))
     udp = UdpConfig(**{k: v for k, v in table.items() if k in udp_keys})
     return EndpointSpec(calls, connect, connect_at, tcp, udp)

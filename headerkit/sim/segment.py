@@ -6,9 +6,14 @@ never with ``<``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from headerkit import seqnum
 from headerkit.flows.flags import NO_FLAGS, Analysis
+from headerkit.interop.craft import tcp_options
+from headerkit.packet.build import tcp_option_space
+from headerkit.packet.layers import TCP, TcpOption
 from headerkit.schemas.tcp import FIN, FLAG_LETTERS, SYN
 
 
@@ -22,7 +27,9 @@ class Segment:
     """One TCP segment; ``window`` is the raw 16-bit header field (unscaled).
 
     ``labels`` are the simulator's own verdicts on the segment, as the flags flow analysis
-    gives a captured one (tshark's ``tcp.analysis.*``).
+    gives a captured one (tshark's ``tcp.analysis.*``).  Options: ``mss``, ``wscale``,
+    ``sack_permitted`` (SYN only), ``timestamps`` (TSval, TSecr) and ``sack`` blocks
+    (left, right edges as on the wire).
     """
 
     sport: int
@@ -35,6 +42,9 @@ class Segment:
     mss: int | None = None
     wscale: int | None = None
     labels: Analysis = NO_FLAGS
+    sack_permitted: bool = False
+    timestamps: tuple[int, int] | None = None
+    sack: tuple[tuple[int, int], ...] = ()
 
     @property
     def seg_len(self) -> int:
@@ -44,8 +54,41 @@ class Segment:
     @property
     def wire_size(self) -> int:
         """Bytes on the wire: IPv4 (20) + TCP (20 + options) + data."""
-        options = (4 if self.mss is not None else 0) + (4 if self.wscale is not None else 0)
-        return 40 + options + len(self.payload)
+        shape = (
+            self.mss is not None,
+            self.wscale is not None,
+            self.sack_permitted,
+            self.timestamps is not None,
+            len(self.sack),
+        )
+        return 40 + option_length(*shape) + len(self.payload)
+
+    def options(self, sack_base: int = 0) -> list[TcpOption]:
+        """The segment's options as Linux lays them out (NOPs for alignment); SACK edges
+        less ``sack_base`` (the peer's ISN, for relative numbers)."""
+        sack = [(seqnum.add(le, -sack_base), seqnum.add(re, -sack_base)) for le, re in self.sack]
+        return tcp_options(
+            mss=self.mss,
+            wscale=self.wscale,
+            sack_perm=self.sack_permitted,
+            timestamps=self.timestamps,
+            sack=sack,
+        )
+
+
+@functools.cache
+def option_length(
+    mss: bool, wscale: bool, sack_permitted: bool, timestamps: bool, blocks: int
+) -> int:
+    """Bytes of TCP options a segment of this shape carries (padding included)."""
+    options = tcp_options(
+        mss=0 if mss else None,
+        wscale=0 if wscale else None,
+        sack_perm=sack_permitted,
+        timestamps=(0, 0) if timestamps else None,
+        sack=[(0, 0)] * blocks,
+    )
+    return len(tcp_option_space(TCP(options=options)))
 
 
 @dataclass(slots=True, eq=False)

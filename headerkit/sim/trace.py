@@ -12,6 +12,7 @@ from enum import Enum
 
 from headerkit import seqnum
 from headerkit.flows.flags import Analysis
+from headerkit.packet.summary import option_text
 from headerkit.sim.segment import Datagram, Packet, flag_text
 
 SIDE_NAMES = "ab"
@@ -24,6 +25,7 @@ LABEL_TEXT = {
     Analysis.ZERO_WINDOW_PROBE_ACK: "zero-window probe ACK",
     Analysis.WINDOW_FULL: "window full",
     Analysis.WINDOW_UPDATE: "window update",
+    Analysis.KEEP_ALIVE: "keep-alive",
 }
 """The verdicts the simulator gives its segments, in words."""
 
@@ -84,13 +86,9 @@ def describe_packet(pkt: Packet, base: tuple[int, int]) -> str:
     if pkt.flags & 0x10:
         parts.append(f"ack {seqnum.add(pkt.ack, -base[1])}")
     parts.append(f"win {pkt.window}")
-    options = []
-    if pkt.mss is not None:
-        options.append(f"mss {pkt.mss}")
-    if pkt.wscale is not None:
-        options.append(f"nop,wscale {pkt.wscale}")
+    options = pkt.options(base[1])
     if options:
-        parts.append("<" + ",".join(options) + ">")
+        parts.append("<" + ",".join(option_text(o) for o in options) + ">")
     if pkt.payload:
         parts.append(_data_text(pkt.payload))
     return " ".join(parts)

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 CONGESTION_CONTROLS = ("newreno", "cubic")
 """The congestion controllers the model has (``headerkit.sim.tcp.congestion``)."""
+PROBES = ("data", "stale")
+"""Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
+CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
 
 
 @dataclass(slots=True, frozen=True)
@@ -19,11 +22,19 @@ class TcpConfig:
     mss: int = 1460
     sndbuf: int = 16384
     rcvbuf: int = 131072
+    rcvbuf_max: int | None = None  # the buffer may grow to this (autotuning); None: fixed
+    window_share: float = 1.0  # of the free receive buffer, what is advertised
+    window_in_segments: bool = False  # a SYN's window is rounded down to whole segments
     nodelay: bool = False
     delayed_ack: bool = True
     delack_timeout: float = 0.040
     ack_every: int = 2
+    quickack: int = 0  # the first segments received are acknowledged at once
+    ack_on_read: bool = False  # a pending ACK goes out when the application reads
     window_scaling: bool = True
+    sack: bool = False
+    timestamps: bool = False
+    zero_window_probe: str = "data"
     initial_cwnd: int = 10
     congestion: str = "newreno"
     rto_initial: float = 1.0
@@ -33,12 +44,13 @@ class TcpConfig:
     max_retries: int = 15
     msl: float = 30.0
     iss: int | None = None
-    wscale: int | None = None  # the window scale to offer; None: the least that fits rcvbuf
+    wscale: int | None = None  # the scale to offer; None: the least that fits the largest buffer
 
     def __post_init__(self) -> None:
-        if self.congestion not in CONGESTION_CONTROLS:
-            known = ", ".join(CONGESTION_CONTROLS)
-            raise ValueError(f"congestion must be one of {known}, not {self.congestion!r}")
+        for name, known in CHOICES.items():
+            value = getattr(self, name)
+            if value not in known:
+                raise ValueError(f"{name} must be one of {', '.join(known)}, not {value!r}")
 
 
 def wscale_for(rcvbuf: int) -> int:

@@ -30,6 +30,7 @@ from headerkit.sim.tcp.congestion import CongestionControl, controller
 from headerkit.sim.tcp.receiving import Receiver
 from headerkit.sim.tcp.recovery import Recovery
 from headerkit.sim.tcp.rtt import RttEstimator
+from headerkit.sim.tcp.sack import MAX_BLOCKS, Scoreboard
 from headerkit.sim.tcp.sending import Sender
 from headerkit.sim.tcp.timers import Timers
 from headerkit.sim.trace import Kind
@@ -42,6 +43,8 @@ SENDING_STATES = frozenset(
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
 SYN_RETRIES = 6  # Linux's tcp_syn_retries
 UNSYNCHRONIZED_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
+TS_TICK = 1_000_000  # ns per tick of the timestamp clock (Linux: 1 ms)
+TIMESTAMPS_SPACE = 12  # NOP, NOP, TS: what the option takes from each segment's payload
 # verdicts as constants: combining Analysis flags costs a Python call each time
 RETRANSMISSION = Analysis.RETRANSMISSION
 FAST_RETRANSMISSION = Analysis.FAST_RETRANSMISSION | RETRANSMISSION
@@ -59,7 +62,9 @@ Note = tuple[Kind, str]
 class TcpEndpoint:
     """One end of a TCP connection, driven by the caller (see the module docstring)."""
 
-    def __init__(self, config: TcpConfig, sport: int, dport: int, iss: int) -> None:
+    def __init__(
+        self, config: TcpConfig, sport: int, dport: int, iss: int, ts_offset: int = 0
+    ) -> None:
         self.sport = sport
         self.dport = dport
         self.state = State.CLOSED
@@ -69,8 +74,15 @@ class TcpEndpoint:
         self.error: str | None = None
         self.app_closed = False
         self.iss = iss
-        shift = wscale_for(config.rcvbuf) if config.wscale is None else config.wscale
+        largest = config.rcvbuf_max or config.rcvbuf
+        shift = wscale_for(largest) if config.wscale is None else config.wscale
         self.wscale_ok = False
+        self.sack_ok = False  # both sides offered SACK (RFC 2018)
+        self.ts_ok = False  # both sides offered timestamps (RFC 7323)
+        self.ts_offset = ts_offset  # this connection's TSval at time 0
+        self.ts_recent = 0  # the peer's TSval to echo
+        self.scoreboard = Scoreboard()
+        self.high_rxt = iss  # SACK recovery: the highest sequence retransmitted (RFC 6675)
         self.snd = Sender(config, iss)
         self.rcv = Receiver(config, shift if config.window_scaling else 0)
         self.cc: CongestionControl = controller(config.congestion, config.mss, config.initial_cwnd)
@@ -115,7 +127,8 @@ class TcpEndpoint:
         rcv = self.rcv
         if rcv.rcvq:
             data = rcv.read(n)
-            if self.state in CAN_RECEIVE_DATA and not rcv.eof and rcv.window_opened():
+            due = rcv.window_opened() or (self.config.ack_on_read and rcv.unacked_segments)
+            if due and self.state in CAN_RECEIVE_DATA and not rcv.eof:
                 rcv.ack_now = True
                 self._push(now)
             return data
@@ -231,6 +244,7 @@ class TcpEndpoint:
         self.cc.on_timeout(snd.flight, rtt.retries == 0)
         rtt.back_off()
         self.recovery.reset()
+        self.scoreboard.clear()
         text = f"RTO expired (#{rtt.retries}), rto now {rtt.rto / NS:.3f}s, cwnd 1 MSS"
         self.notes.append((Kind.TIMER, text))
         if self.state is State.SYN_SENT:
@@ -249,6 +263,12 @@ class TcpEndpoint:
         if usable > 0:
             self.notes.append((Kind.TIMER, "persist: forcing out a small segment"))
             self._send_segment(min(usable, snd.mss, snd.unsent), now)
+        elif self.config.zero_window_probe == "stale":  # Linux: no data, one below SND.UNA
+            probe_text = f"persist #{timers.persist_backoff + 1}: zero-window probe, no data"
+            self.notes.append((Kind.TIMER, probe_text))
+            # tshark calls a segment one below what was sent a keep-alive
+            labels = Analysis.KEEP_ALIVE if snd.snd_una == snd.snd_high else NO_FLAGS
+            self._emit(ACK, snd.snd_una - 1, b"", now, labels)
         else:
             probe_text = f"persist #{timers.persist_backoff + 1}: zero-window probe"
             self.notes.append((Kind.TIMER, probe_text))
@@ -335,6 +355,15 @@ class TcpEndpoint:
             return
         else:
             rcv.probe_seen = False
+        stamps = seg.timestamps
+        # RFC 7323 section 4.3: remember the newest TSval of a segment at the left edge
+        if (
+            self.ts_ok
+            and stamps is not None
+            and seq <= rcv.last_ack_sent
+            and seqnum.ge(stamps[0], self.ts_recent)
+        ):
+            self.ts_recent = stamps[0]
         if flags & RST:
             self.error = "ECONNRESET"
             self._transition(Event.RCV_RST)
@@ -364,7 +393,14 @@ class TcpEndpoint:
         """The peer's SYN: its sequence space, MSS, window scale and window."""
         snd, rcv = self.snd, self.rcv
         rcv.syn_received(seg.seq)
-        mss = min(snd.mss, UNSYNCHRONIZED_MSS if seg.mss is None else seg.mss)
+        config = self.config
+        self.sack_ok = config.sack and seg.sack_permitted
+        self.ts_ok = config.timestamps and seg.timestamps is not None
+        if seg.timestamps is not None and self.ts_ok:
+            self.ts_recent = seg.timestamps[0]
+        mss = min(config.mss, UNSYNCHRONIZED_MSS if seg.mss is None else seg.mss)
+        if self.ts_ok:
+            mss -= TIMESTAMPS_SPACE  # every segment carries the option (Linux's mss_cache)
         snd.mss = rcv.mss = mss
         self.wscale_ok = seg.wscale is not None and self.config.window_scaling
         if self.wscale_ok:
@@ -395,6 +431,10 @@ class TcpEndpoint:
             and snd.snd_nxt != snd.snd_una
         )
         snd.window_update(seq, ack, win, synchronizing)
+        if self.sack_ok and seg.sack:
+            una = snd.snd_una
+            blocks = [(seqnum.nearest(le, una), seqnum.nearest(re, una)) for le, re in seg.sack]
+            self.scoreboard.update(max(ack, una), blocks)
         if ack > snd.snd_una:
             self._new_ack(ack, now)
         elif is_dup:
@@ -409,11 +449,13 @@ class TcpEndpoint:
         timers.rto_at = now + self.rtt.rto if snd.snd_nxt != snd.snd_una else None
         if recovery.recover is None:
             cc.on_ack(acked, now, self.rtt.srtt)
-        elif recovery.partial(ack):  # RFC 6582: retransmit the next hole, deflate
-            self._retransmit_head(now, RETRANSMISSION)
-            recovery.deflate(cc, snd.mss, acked)
-        else:
+        elif not recovery.partial(ack):
             recovery.leave(cc)
+        elif self.sack_ok:  # RFC 6675: send what the pipe allows, holes first
+            self._sack_send(now)
+        else:  # RFC 6582: retransmit the next hole, deflate
+            self._retransmit(snd.snd_una, snd.mss, now, RETRANSMISSION)
+            recovery.deflate(cc, snd.mss, acked)
         recovery.dupacks = 0
         if snd.fin_seq is not None and not snd.fin_acked and snd.fin_seq < ack:
             snd.fin_acked = True
@@ -422,19 +464,51 @@ class TcpEndpoint:
                 self._enter_time_wait(now)
 
     def _duplicate_ack(self, now: int) -> None:
-        snd, cc = self.snd, self.cc
-        if self.recovery.duplicate(cc, snd.mss, snd.flight, snd.snd_max, now):
+        snd, cc, recovery = self.snd, self.cc, self.recovery
+        if self.sack_ok:
+            if recovery.recover is not None:
+                recovery.dupacks += 1
+                self._sack_send(now)
+                return
+            lost = self.scoreboard.loss_point(snd.mss) is not None
+            if not recovery.duplicate(cc, snd.mss, snd.flight, snd.snd_max, now, lost):
+                return
+            self.notes.append((Kind.LOSS, "duplicate ACKs with SACK: fast retransmit"))
+            cc.cwnd = cc.ssthresh  # RFC 6675 section 5, step 4.2
+            self._retransmit(snd.snd_una, snd.mss, now, FAST_RETRANSMISSION)
+            self.high_rxt = snd.snd_una + snd.mss
+            self._sack_send(now)
+        elif recovery.duplicate(cc, snd.mss, snd.flight, snd.snd_max, now):
             self.notes.append((Kind.LOSS, "3 duplicate ACKs: fast retransmit"))
-            self._retransmit_head(now, FAST_RETRANSMISSION)
-            self.recovery.inflate(cc, snd.mss)
+            self._retransmit(snd.snd_una, snd.mss, now, FAST_RETRANSMISSION)
+            recovery.inflate(cc, snd.mss)
 
-    def _retransmit_head(self, now: int, labels: Analysis) -> None:
-        snd = self.snd
-        data = snd.data(snd.snd_una, snd.mss)
+    def _sack_send(self, now: int) -> None:
+        """SACK recovery (RFC 6675 NextSeg): while cwnd leaves room beyond the pipe, resend
+        the next lost hole, else send new data the peer's window allows."""
+        snd, cc, board = self.snd, self.cc, self.scoreboard
+        mss = snd.mss
+        while cc.cwnd - board.pipe(snd.snd_una, snd.snd_nxt, self.high_rxt, mss) >= mss:
+            point = board.loss_point(mss)
+            start = max(self.high_rxt, snd.snd_una)
+            hole = board.next_hole(start, point) if point is not None else None
+            if hole is not None:
+                n = min(hole[1] - hole[0], mss)
+                self._retransmit(hole[0], n, now, RETRANSMISSION)
+                self.high_rxt = hole[0] + n
+                continue
+            n = min(mss, snd.unsent, snd.snd_right - snd.snd_nxt)
+            if n <= 0:
+                break
+            self._send_segment(n, now)
+
+    def _retransmit(self, seq: int, n: int, now: int, labels: Analysis) -> None:
+        """Send ``n`` bytes again from ``seq`` (Karn: the RTT sample in progress is void)."""
+        data = self.snd.data(seq, n)
         if not data:
             return
         self.rtt.forget()
-        self._emit(ACK, snd.snd_una, data, now, labels)
+        self._emit(ACK, seq, data, now, labels)
         self.timers.rto_at = now + self.rtt.rto
 
     def _enter_time_wait(self, now: int) -> None:
@@ -453,8 +527,11 @@ class TcpEndpoint:
 
     def _send_data(self, now: int) -> None:
         snd, cc = self.snd, self.cc
-        while n := snd.next_size(cc.cwnd):
-            self._send_segment(n, now)
+        if self.sack_ok and self.recovery.recover is not None:
+            self._sack_send(now)  # in SACK recovery the pipe, not the flight, limits
+        else:
+            while n := snd.next_size(cc.cwnd):
+                self._send_segment(n, now)
         if snd.fin_due() and self.state in SENDING_STATES:
             seq = snd.fin_seq = snd.snd_nxt
             labels = RETRANSMISSION if snd.resent(seq, 0) else NO_FLAGS
@@ -510,6 +587,20 @@ class TcpEndpoint:
             verdict = self._window_labels(seq, payload, ack, scaled)
             if verdict:
                 labels = labels | verdict if labels else verdict
+        timestamps: tuple[int, int] | None = None
+        sack_permitted = False
+        sack: tuple[tuple[int, int], ...] = ()
+        if syn:  # a SYN offers what is configured, a SYN-ACK answers what was offered
+            answer = flags & ACK
+            sack_permitted = self.sack_ok if answer else self.config.sack
+            if self.ts_ok if answer else self.config.timestamps:
+                timestamps = (self._tsval(now), self.ts_recent if answer else 0)
+        else:
+            if self.ts_ok:
+                timestamps = (self._tsval(now), self.ts_recent)
+            if self.sack_ok and rcv.ooo and flags & ACK:
+                blocks = rcv.sack_blocks(MAX_BLOCKS - 1 if self.ts_ok else MAX_BLOCKS)
+                sack = tuple((seqnum.wrap(lo), seqnum.wrap(hi)) for lo, hi in blocks)
         seg = Segment(
             self.sport,
             self.dport,
@@ -521,11 +612,18 @@ class TcpEndpoint:
             self.config.mss if syn else None,
             rcv.rcv_wscale if syn and self._offer_wscale(flags) else None,
             labels,
+            sack_permitted,
+            timestamps,
+            sack,
         )
         self.out.append((seg, self.view()))
         if flags & ACK:
             rcv.ack_sent(ack, scaled)
             self.timers.delack_at = None
+
+    def _tsval(self, now: int) -> int:
+        """The timestamp clock (RFC 7323): milliseconds, as Linux's, from a random start."""
+        return seqnum.wrap(now // TS_TICK + self.ts_offset)
 
     def _offer_wscale(self, flags: int) -> bool:
         """A SYN offers window scaling if configured; a SYN-ACK only answers an offer."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 
 from headerkit.sim.tcp.config import TcpConfig
+from headerkit.sim.tcp.sack import MAX_BLOCKS, receiver_blocks
 
 MAX_WINDOW_FIELD = 0xFFFF
 
@@ -27,9 +28,11 @@ class Receiver:
         "mss",
         "ooo",
         "ooo_bytes",
+        "ooo_recent",
         "ooo_starts",
         "peer_fin",
         "probe_seen",
+        "quick",
         "rcv_adv",
         "rcv_nxt",
         "rcv_wscale",
@@ -48,6 +51,7 @@ class Receiver:
         self.ooo: dict[int, bytes] = {}  # pieces after a gap, by first sequence number
         self.ooo_starts: list[int] = []  # their keys, as a heap
         self.ooo_bytes = 0  # bytes held in them
+        self.ooo_recent: list[int] = []  # the last pieces to arrive, latest last (for SACK)
         self.peer_fin: int | None = None
         self.eof = False
         self.ack_now = False
@@ -55,6 +59,7 @@ class Receiver:
         self.last_ack_sent = 0
         self.last_win_sent = -1
         self.probe_seen = False
+        self.quick = config.quickack  # quick ACKs left
 
     @property
     def rcv_wnd(self) -> int:
@@ -97,6 +102,10 @@ class Receiver:
             elif len(payload) > len(held):
                 self.ooo[seq] = payload
                 self.ooo_bytes += len(payload) - len(held)
+            recent = self.ooo_recent
+            recent.append(seq)
+            if len(recent) > MAX_BLOCKS:
+                del recent[0]
             self.ack_now = True  # out of order: duplicate ACK at once
             return
         self.rcvq += payload
@@ -105,7 +114,10 @@ class Receiver:
             self._drain()
             self.ack_now = True
         self.unacked_segments += 1
-        if not self.config.delayed_ack or self.unacked_segments >= self.config.ack_every:
+        if self.quick:
+            self.quick -= 1
+            self.ack_now = True
+        elif not self.config.delayed_ack or self.unacked_segments >= self.config.ack_every:
             self.ack_now = True
 
     def _drain(self) -> None:
@@ -119,6 +131,12 @@ class Receiver:
             if end > self.rcv_nxt:
                 self.rcvq += data[self.rcv_nxt - start :]
                 self.rcv_nxt = end
+
+    def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
+        """The out-of-order data held, as SACK blocks (RFC 2018), at most ``limit``."""
+        if not self.ooo:
+            return []
+        return receiver_blocks(self.ooo, self.ooo_recent, limit)
 
     def read(self, n: int) -> bytes:
         data = bytes(self.rcvq[:n])
@@ -141,16 +159,21 @@ class Receiver:
         half = self.config.rcvbuf >> 1
         return half if half < self.mss else self.mss
 
+    def free_window(self) -> int:
+        """The window the free buffer allows: all of it, or the share the stack advertises."""
+        free = self.config.rcvbuf - len(self.rcvq)
+        share = self.config.window_share
+        return free if share == 1.0 else int(free * share)
+
     def window_opened(self) -> bool:
         """After the application read: is the window worth an update (it can grow by at
         least the SWS threshold, and what was advertised is a quarter of the buffer or less)?"""
         cur = self.rcv_wnd
-        free = self.config.rcvbuf - len(self.rcvq)
-        return free - cur >= self.sws_threshold() and 4 * cur <= self.config.rcvbuf
+        return self.free_window() - cur >= self.sws_threshold() and 4 * cur <= self.config.rcvbuf
 
     def advertise(self) -> int:
         """Move the window's right edge (receiver SWS avoidance); the window field's value."""
-        free = self.config.rcvbuf - len(self.rcvq)
+        free = self.free_window()
         shift = self.rcv_wscale
         if free > MAX_WINDOW_FIELD << shift:
             free = MAX_WINDOW_FIELD << shift
@@ -161,8 +184,11 @@ class Receiver:
         return wnd >> shift if wnd > 0 else 0
 
     def advertise_syn(self) -> int:
-        """The window a SYN carries: never scaled (RFC 7323 2.2)."""
-        window = min(self.config.rcvbuf, MAX_WINDOW_FIELD)
+        """The window a SYN carries: never scaled (RFC 7323 2.2); whole segments if the
+        stack rounds it so."""
+        window = min(self.free_window(), MAX_WINDOW_FIELD)
+        if self.config.window_in_segments:
+            window -= window % self.mss
         if self.rcv_nxt + window > self.rcv_adv:
             self.rcv_adv = self.rcv_nxt + window
         return window

@@ -18,15 +18,22 @@ class Recovery:
         self.recover: int | None = None  # the highest sequence sent when recovery began
 
     def duplicate(
-        self, cc: CongestionControl, mss: int, flight: int, snd_max: int, now: int
+        self,
+        cc: CongestionControl,
+        mss: int,
+        flight: int,
+        snd_max: int,
+        now: int,
+        lost: bool = False,
     ) -> bool:
         """One more duplicate ACK; True when it starts fast recovery (retransmit, then
-        :meth:`inflate`)."""
+        :meth:`inflate` without SACK).  ``lost``: the SACK scoreboard already shows the
+        first segment lost (RFC 6675), whatever the count."""
         self.dupacks += 1
         if self.recover is not None:
             cc.cwnd += mss
             return False
-        if self.dupacks != DUPACK_THRESHOLD:
+        if self.dupacks != DUPACK_THRESHOLD and not lost:
             return False
         cc.on_loss(flight, now)
         self.recover = snd_max

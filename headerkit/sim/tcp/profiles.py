@@ -1,0 +1,66 @@
+"""The stacks the model can behave as: one row per profile, the settings it changes.
+
+``rfc`` is the textbook TCP of the RFCs, as the lessons draw it.  ``linux`` is what Linux
+does by default on loopback (checked against the kernel in ``tests/test_sim_kernel.py``):
+CUBIC; SACK and timestamps offered in every SYN; the window scale chosen for the largest
+buffer the socket may grow to (tcp_rmem[2]); half the receive buffer advertised (as
+tcp_adv_win_scale = 1), the SYN's window rounded down to whole segments; SO_RCVBUF doubled;
+zero-window probes without data at SND.UNA - 1; the first segments and data a reader takes
+acknowledged at once (quick ACKs); the loopback MTU of 65536, so an MSS of 65495.  RTO 1 s
+initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LINUX_RMEM = (4096, 131072, 6291456)  # net.ipv4.tcp_rmem: min, default, max
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    description: str
+    endpoint: Mapping[str, Any] = field(default_factory=dict)  # TcpConfig settings
+    path: Mapping[str, Any] = field(default_factory=dict)  # LinkConfig settings
+    doubles_rcvbuf: bool = False  # SO_RCVBUF n gives a 2n-byte buffer, fixed (no autotuning)
+
+
+PROFILES = {
+    p.name: p
+    for p in (
+        Profile("rfc", "the RFCs' TCP: NewReno, no SACK or timestamps, 1-byte probes"),
+        Profile(
+            "linux",
+            "Linux's defaults on loopback: CUBIC, SACK, timestamps, quick ACKs",
+            endpoint={
+                "congestion": "cubic",
+                "sack": True,
+                "timestamps": True,
+                "zero_window_probe": "stale",
+                "mss": 65495,
+                "rcvbuf": LINUX_RMEM[1],
+                "rcvbuf_max": LINUX_RMEM[2],
+                "window_share": 0.5,
+                "window_in_segments": True,
+                "quickack": 16,
+                "ack_on_read": True,
+            },
+            path={"mtu": 65536},
+            doubles_rcvbuf=True,
+        ),
+    )
+}
+"""Every profile, by name."""
+
+
+def endpoint_settings(profile: Profile, given: Mapping[str, Any]) -> dict[str, Any]:
+    """An endpoint's settings: the profile's, then the scenario's, with SO_RCVBUF as the
+    profile's stack takes it."""
+    settings = {**profile.endpoint, **given}
+    if profile.doubles_rcvbuf and "rcvbuf" in given:
+        settings["rcvbuf"] = 2 * given["rcvbuf"]
+        settings.pop("rcvbuf_max", None)
+    return settings
