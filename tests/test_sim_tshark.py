@@ -11,6 +11,7 @@ import pytest
 from headerkit.captures import read_capture
 from headerkit.sim import builtin_names, load_scenario, simulate, variants
 from headerkit.sim.pcap import captured, write_pcap
+from headerkit.sim.tcp.profiles import PROFILES
 
 FIELDS = (
     "zero_window",
@@ -21,6 +22,7 @@ FIELDS = (
     "retransmission",
     "fast_retransmission",
     "duplicate_ack",
+    "keep_alive",
 )
 TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -59,9 +61,10 @@ def _tshark_labels(path: Path) -> list[set[str]]:
 
 
 @needs_tshark
+@pytest.mark.parametrize("profile", list(PROFILES))
 @pytest.mark.parametrize("name", _scripted_tcp_scenarios())
-def test_tshark_agrees_with_the_simulator(name: str, tmp_path: Path) -> None:
-    result = simulate(load_scenario(name))
+def test_tshark_agrees_with_the_simulator(name: str, profile: str, tmp_path: Path) -> None:
+    result = simulate(load_scenario(name, profile=profile))
     path = tmp_path / "sim.pcap"
     count = write_pcap(result, path)
     ours = [
@@ -82,9 +85,10 @@ def test_tshark_agrees_with_the_simulator(name: str, tmp_path: Path) -> None:
 @needs_tshark
 def test_the_stories_are_all_in_the_captures(tmp_path: Path) -> None:
     seen: set[str] = set()
-    for name in ("zero-window", "lossy", "lossy:timeout"):
+    stories = ("zero-window", "rfc"), ("zero-window", "linux"), ("lossy", "rfc")
+    for name, profile in (*stories, ("lossy:timeout", "rfc")):
         path = tmp_path / "sim.pcap"
-        write_pcap(simulate(load_scenario(name)), path)
+        write_pcap(simulate(load_scenario(name, profile=profile)), path)
         for labels in _tshark_labels(path):
             seen |= labels
     assert seen == set(FIELDS)

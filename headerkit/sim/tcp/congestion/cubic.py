@@ -13,7 +13,18 @@ ALPHA = 3 * (1 - BETA) / (1 + BETA)  # Reno-friendly growth per RTT, in segments
 
 
 class Cubic:
-    __slots__ = ("cwnd", "epoch", "frac", "initial", "k", "mss", "origin", "ssthresh", "w_max")
+    __slots__ = (
+        "cwnd",
+        "epoch",
+        "frac",
+        "initial",
+        "k",
+        "mss",
+        "origin",
+        "ssthresh",
+        "w_est",
+        "w_max",
+    )
     name = "cubic"
 
     def __init__(self, mss: int, initial_cwnd: int) -> None:
@@ -26,6 +37,7 @@ class Cubic:
         self.epoch: int | None = None  # when the current growth period began
         self.k = 0.0  # seconds until the cubic curve is back at w_max
         self.origin = 0.0  # bytes: the curve's plateau
+        self.w_est = 0.0  # bytes: the window Reno would have now (RFC 9438 4.3)
 
     def restart(self, mss: int) -> None:
         self.mss = mss
@@ -42,6 +54,7 @@ class Cubic:
         cwnd = self.cwnd + self.frac
         if self.epoch is None:
             self.epoch = now
+            self.w_est = cwnd
             if cwnd < self.w_max:
                 self.k = ((self.w_max - cwnd) / mss / C) ** (1 / 3)
                 self.origin = self.w_max
@@ -49,9 +62,11 @@ class Cubic:
                 self.k, self.origin = 0.0, cwnd
         t = (now - self.epoch + (srtt or 0)) / NS - self.k
         target = min(self.origin + C * t * t * t * mss, 1.5 * cwnd)
-        reno = cwnd + ALPHA * mss * acked / cwnd
-        grown = cwnd + (target - cwnd) * acked / cwnd if target > cwnd else cwnd
-        window = max(grown, reno)  # never slower than Reno would grow (RFC 9438 4.3)
+        self.w_est += ALPHA * mss * acked / cwnd
+        if target < self.w_est:  # the Reno-friendly region: grow as Reno would
+            window = max(cwnd, self.w_est)
+        else:
+            window = cwnd + (target - cwnd) * acked / cwnd if target > cwnd else cwnd
         self.cwnd = int(window)
         self.frac = window - self.cwnd
 
