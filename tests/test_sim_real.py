@@ -15,7 +15,7 @@ import pytest
 from headerkit.sim import Call, load_scenario, simulate, variants
 
 
-def _run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes]) -> None:
+def run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes]) -> None:
     start = time.monotonic()
     try:
         for call in calls:
@@ -56,8 +56,8 @@ def real_recvs(scenario_name: str, side: int = 1) -> list[bytes]:
     listener.close()
     results: tuple[list[bytes], list[bytes]] = ([], [])
     threads = [
-        threading.Thread(target=_run_calls, args=(client, scenario.a.calls, results[0])),
-        threading.Thread(target=_run_calls, args=(server, scenario.b.calls, results[1])),
+        threading.Thread(target=run_calls, args=(client, scenario.a.calls, results[0])),
+        threading.Thread(target=run_calls, args=(server, scenario.b.calls, results[1])),
     ]
     for thread in threads:
         thread.start()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from headerkit.errors import SocketError
-from headerkit.sim.clock import NS
+from headerkit.sim.clock import NS, ns
 from headerkit.sim.network import Link
 from headerkit.sim.scenario import Call, EndpointSpec, Scenario
 from headerkit.sim.segment import Datagram, Packet, Segment
@@ -142,6 +142,7 @@ class App:
         self.copied = 0  # what recv() calls copied out since the last sample
         self.echo: bytes | None = None  # what the echo loop received and sends back
         self.echoed = 0
+        self.yielded = False  # between two calls, for what the first sent to be handled
 
     def current(self) -> Call | None:
         return self.calls[self.i] if self.i < len(self.calls) else None
@@ -173,6 +174,9 @@ class App:
                 wake, self.resume_at = self.resume_at, None
                 return wake
             self._finish(now, outcome)
+            if self.sim.delivers_now(self.side, now):
+                self.yielded = True
+                return now  # as on loopback: what the call sent is handled before the next
         return None
 
     def _finish(self, now: int, outcome: Returned | None) -> None:
@@ -366,6 +370,7 @@ class Simulation:
                 UdpEndpoint(s.udp, PORTS[i], PORTS[1 - i], mtus[i]) for i, s in enumerate(specs)
             )
         self.apps = (App(self, 0, scenario.a), App(self, 1, scenario.b))
+        self.wakeup = [ns(s.tcp.wakeup) if self.tcp else 0 for s in specs]
         self.timer_at: list[int | None] = [None, None]
         for side in (0, 1):
             self._push(0, APP, side, None)
@@ -415,18 +420,40 @@ class Simulation:
         self._settle(side, kind == APP)
         return True
 
+    def _wake(self, app: App, side: int, when: int) -> None:
+        if when != app.wake_at:
+            app.wake_at = when
+            self._push(when, APP, side, None)
+
+    def delivers_now(self, side: int, now: int) -> bool:
+        """Did ``side``'s last call send something that arrives at this very instant (a path
+        without delay)?  Then the peer handles it, and answers, before the next call, as a
+        kernel does on loopback within the send() itself."""
+        self._flush(side)
+        return 2 * now + (1 - side) in self.arriving
+
     def _settle(self, side: int, woken: bool) -> None:
         now = self.now
         app = self.apps[side]
         self._flush(side)
         # as a kernel does, the segments that arrive at one instant are all taken in before a
-        # blocked call looks again (the last of them runs it)
-        if woken or (app.started and 2 * now + side not in self.arriving):
-            wake = app.run(now)
-            if wake is not None and wake != app.wake_at:
-                app.wake_at = wake
-                self._push(wake, APP, side, None)
-            self._flush(side)
+        # blocked call looks again (the last of them runs it), and a call made ready returns
+        # once the scheduler runs its thread (``wakeup`` later)
+        pending = 2 * now + side in self.arriving
+        if woken:
+            app.wake_at = None
+        if woken and app.yielded and (2 * now in self.arriving or 2 * now + 1 in self.arriving):
+            self._wake(app, side, now)  # after all that arrives at this instant
+        elif woken or (app.started and not pending):
+            latency = self.wakeup[side]
+            if latency and not woken:
+                self._wake(app, side, now + latency)
+            else:
+                app.yielded = False
+                wake = app.run(now)
+                if wake is not None:
+                    self._wake(app, side, wake)
+                self._flush(side)
         sock = self.socks[side]
         if isinstance(sock, TcpEndpoint):
             self._sample(side, sock, app)

@@ -122,6 +122,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "rcvbuf_max": (1, _GIB),
     "window_share": (0.01, 1),
     "quickack": (0, 1000),
+    "wakeup": (0, 60),
     "sndbuf": (1, _GIB),
     "mss": (1, 65495),
     "ack_every": (1, 1000),

@@ -31,6 +31,7 @@ class TcpConfig:
     ack_every: int = 2
     quickack: int = 0  # the first segments received are acknowledged at once
     ack_on_read: bool = False  # a pending ACK goes out when the application reads
+    wakeup: float = 0.0  # seconds from a blocked call's socket being ready to its return
     window_scaling: bool = True
     sack: bool = False
     timestamps: bool = False

@@ -6,7 +6,8 @@ CUBIC; SACK and timestamps offered in every SYN; the window scale chosen for the
 buffer the socket may grow to (tcp_rmem[2]); half the receive buffer advertised (as
 tcp_adv_win_scale = 1), the SYN's window rounded down to whole segments; SO_RCVBUF doubled;
 zero-window probes without data at SND.UNA - 1; the first segments and data a reader takes
-acknowledged at once (quick ACKs); the loopback MTU of 65536, so an MSS of 65495.  RTO 1 s
+acknowledged at once (quick ACKs); a blocked call returning some 20 µs after its socket is
+ready (the thread must be scheduled); the loopback MTU of 65536, so an MSS of 65495.  RTO 1 s
 initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
 """
 
@@ -47,6 +48,7 @@ PROFILES = {
                 "window_in_segments": True,
                 "quickack": 16,
                 "ack_on_read": True,
+                "wakeup": 0.00002,
             },
             path={"mtu": 65536},
             doubles_rcvbuf=True,
