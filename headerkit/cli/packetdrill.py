@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from headerkit.errors import ScriptError, ScriptMismatch, ScriptUnsupported
+from headerkit.sim.tcp.profiles import PROFILES
 
 UNSUPPORTED = 3
 
@@ -25,6 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("script", nargs="+", help="packetdrill .pkt file(s)")
     p.add_argument("--trace", action="store_true", help="print the model's timeline")
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="linux",
+        help="the stack the model behaves as (default linux, as the kernel packetdrill drives)",
+    )
     p.set_defaults(run=run)
 
 
@@ -34,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     worst = 0
     for path in args.script:
         try:
-            steps = run_script(read_script(path))
+            steps = run_script(read_script(path), profile=args.profile)
         except ScriptUnsupported as err:
             print(f"headerkit packetdrill: {err}", file=sys.stderr)
             worst = max(worst, UNSUPPORTED)

@@ -50,8 +50,15 @@ def _triple(name: str) -> Callable[[Settings, str], None]:
     return apply
 
 
+CONGESTION = {"cubic": "cubic", "reno": "newreno"}
+"""Linux's congestion control names -> the model's controllers."""
+
+
 def _congestion(settings: Settings, value: str) -> None:
-    settings.congestion_control = value.strip()
+    name = value.strip()
+    if name not in CONGESTION:
+        raise ValueError(f"the congestion control {name}")
+    settings.congestion_control = name
 
 
 def _passed_over(settings: Settings, value: str) -> None:

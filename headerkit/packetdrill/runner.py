@@ -14,11 +14,11 @@ from the moment the previous line happened, as packetdrill counts them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from headerkit import seqnum
 from headerkit.errors import ScriptMismatch, ScriptUnsupported
-from headerkit.packetdrill.config import Settings, read_settings, refuse_unsupported
+from headerkit.packetdrill.config import CONGESTION, Settings, read_settings, refuse_unsupported
 from headerkit.packetdrill.script import (
     Arg,
     Elided,
@@ -42,7 +42,7 @@ from headerkit.packetdrill.stack import (
     Wire,
 )
 from headerkit.schemas import tcp as t
-from headerkit.sim.tcp import wscale_for
+from headerkit.sim.tcp.profiles import PROFILES, socket_buffer
 from headerkit.tcp_states import SYNCHRONIZED, TcpState
 
 REMOTE_ISN = 0x7A00_0000  # the script's peer numbers its bytes from here
@@ -88,6 +88,7 @@ class Run:
     script: Script
     settings: Settings
     stack: LocalStack
+    profile: str = "linux"
     now: int = 0
     queued: int = 0  # index in stack.sent of the next segment no outbound line took yet
     fds: dict[int, str] = field(default_factory=dict)  # fd -> "listener" | "connection"
@@ -158,14 +159,17 @@ class Run:
         raise ScriptUnsupported(self.script.path, event.line, feature)
 
 
-def run_script(script: Script, config: TcpConfig | None = None) -> list[Step]:
-    """Play ``script`` against the model; return the steps. Raises
+def run_script(
+    script: Script, config: TcpConfig | None = None, profile: str = "linux"
+) -> list[Step]:
+    """Play ``script`` against the model (the stack ``profile`` describes, unless a
+    ``config`` is given); return the steps. Raises
     :class:`~headerkit.errors.ScriptMismatch` at the first line the model does not follow and
     :class:`~headerkit.errors.ScriptUnsupported` for what the model does not have."""
     settings = read_settings(script)
     refuse_unsupported(settings, script.path)
-    stack = LocalStack(config or stack_config(settings))
-    run = Run(script, settings, stack)
+    stack = LocalStack(config or stack_config(settings, profile))
+    run = Run(script, settings, stack, profile)
     previous = 0
     for event in script.events:
         start, end = _times(event, run.now if event.time.kind is TimeKind.RELATIVE else previous)
@@ -190,17 +194,23 @@ def run_script(script: Script, config: TcpConfig | None = None) -> list[Step]:
     return run.steps
 
 
-def stack_config(settings: Settings) -> TcpConfig:
-    """The model's configuration for a script's settings (packetdrill's tun device: MTU 1500).
+def stack_config(settings: Settings, profile: str = "linux") -> TcpConfig:
+    """The model's configuration for a script's settings: the profile's (linux: as the
+    kernel packetdrill drives) over packetdrill's tun device (MTU 1500), with the script's
+    sysctls.
 
     The window scale is the one Linux offers: the least that fits the largest receive buffer
     the socket may grow to (tcp_rmem's maximum)."""
-    return TcpConfig(
+    return replace(
+        TcpConfig(**PROFILES[profile].endpoint),
         mss=1460,
         rcvbuf=settings.rmem[1],
+        rcvbuf_max=settings.rmem[2],
         sndbuf=settings.wmem[1],
         window_scaling=settings.window_scaling,
-        wscale=wscale_for(settings.rmem[2]),
+        sack=settings.sack,
+        timestamps=settings.timestamps,
+        congestion=CONGESTION[settings.congestion_control],
     )
 
 
@@ -254,7 +264,10 @@ def _inbound_options(
             run.unsupported(event, _FEATURES.get(name, f"the TCP option {spec.name}"))
         if None in spec.values:
             run.unsupported(event, f"a wildcard in an inbound {spec.name} option")
-        options.append((name, tuple(v for v in spec.values if v is not None)))
+        values = tuple(v for v in spec.values if v is not None)
+        if name == "sack":  # the peer SACKs our data: edges relative to our ISS
+            values = tuple(seqnum.add(LOCAL_ISS, v) for v in values)
+        options.append((name, values))
     return tuple(options)
 
 
@@ -348,8 +361,15 @@ def _compare(run: Run, event: Event, spec: SegmentSpec, wire: Wire) -> None:
             name = _OPTION_NAMES.get(option.name, option.name)
             if name not in OPTIONS:
                 run.unsupported(event, _FEATURES.get(name, f"the TCP option {option.name}"))
-            expected.append((name, option.values))
-        if not _options_match(expected, wire.options):
+            values = option.values
+            if name == "TS":  # the stack's clock is its own: its TSval is not compared
+                values = (None, *values[1:])
+            expected.append((name, values))
+        actual = tuple(
+            (name, tuple(seqnum.add(v, -REMOTE_ISN) for v in values) if name == "sack" else values)
+            for name, values in wire.options
+        )
+        if not _options_match(expected, actual):
             differences.append(f"options <{_show_options(wire.options)}>")
     if differences:
         run.mismatch(event, _show_spec(spec), "; ".join(differences))
@@ -587,11 +607,13 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
     assert isinstance(name, str)
     value = _int_arg(call.args, 3, 0)
     target = SOCKET_OPTIONS[name]
-    if target in ("rcvbuf", "sndbuf", "mss") and run.stack.endpoint is not None:
+    if target in ("rcvbuf", "mss") and run.stack.endpoint is not None:
         run.unsupported(event, f"{name} on a connection already open")
     changes: dict[str, object] = {target: bool(value) if target == "nodelay" else value}
-    if target == "rcvbuf":
-        changes["wscale"] = None  # a buffer the application set fixes the scale (as Linux)
+    if target in ("rcvbuf", "sndbuf"):
+        changes[target] = socket_buffer(PROFILES[run.profile], value)
+    if target == "rcvbuf":  # the buffer is fixed; the scale is chosen for it (as Linux)
+        changes.update(rcvbuf_max=None, wscale=None)
     run.stack.reconfigure(**changes)
     return 0, None
 

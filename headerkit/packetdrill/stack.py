@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from headerkit.errors import SocketError
+from headerkit.schemas import tcp as t
 from headerkit.sim.clock import NS
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp import TcpConfig, TcpEndpoint
@@ -19,7 +20,7 @@ from headerkit.tcp_states import TcpState
 LOCAL_PORT = 8080
 REMOTE_PORT = 48_000
 LOCAL_ISS = 0x1F00_0000
-OPTIONS = frozenset({"nop", "eol", "mss", "wscale"})
+OPTIONS = frozenset({"nop", "eol", "mss", "wscale", "sackOK", "TS", "sack"})
 """TCP options the model can send and read (others make a script unsupported)."""
 
 
@@ -33,6 +34,24 @@ class Wire:
     window: int
     length: int
     options: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+_NAMES = {t.EOL: "eol", t.NOP: "nop", t.MSS: "mss", t.WINDOW_SCALE: "wscale"}
+_NAMES |= {t.SACK_PERMITTED: "sackOK", t.TIMESTAMPS: "TS", t.SACK: "sack"}
+"""packetdrill's names of the options the model sends."""
+
+
+def _values(value: object) -> tuple[int, ...]:
+    """An option's value as packetdrill writes it: numbers in order, SACK edges flattened."""
+    if value is None:
+        return ()
+    if isinstance(value, int):
+        return (value,)
+    assert isinstance(value, tuple)
+    flat: list[int] = []
+    for item in value:
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return tuple(flat)
 
 
 class LocalStack:
@@ -89,8 +108,11 @@ class LocalStack:
 
     # the wire and the clock ---------------------------------------------------------------
     def inject(self, wire: Wire, now: int) -> None:
-        mss = next((v[0] for name, v in wire.options if name == "mss" and v), None)
-        wscale = next((v[0] for name, v in wire.options if name == "wscale" and v), None)
+        options = dict(wire.options)
+        mss = options["mss"][0] if options.get("mss") else None
+        wscale = options["wscale"][0] if options.get("wscale") else None
+        stamps = options.get("TS")
+        edges = options.get("sack", ())
         segment = Segment(
             REMOTE_PORT,
             LOCAL_PORT,
@@ -101,6 +123,9 @@ class LocalStack:
             bytes(wire.length),
             mss,
             wscale,
+            sack_permitted="sackOK" in options,
+            timestamps=(stamps[0], stamps[1]) if stamps and len(stamps) == 2 else None,
+            sack=tuple(zip(edges[::2], edges[1::2], strict=False)),
         )
         self._open().segment_arrived(segment, now)
         self._collect(now)
@@ -117,11 +142,7 @@ class LocalStack:
         if self.endpoint is None:
             return
         for segment, _ in self.endpoint.out:
-            options: list[tuple[str, tuple[int, ...]]] = []
-            if segment.mss is not None:
-                options.append(("mss", (segment.mss,)))
-            if segment.wscale is not None:
-                options += [("nop", ()), ("wscale", (segment.wscale,))]
+            options = [(_NAMES[o.kind], _values(o.value)) for o in segment.options()]
             wire = Wire(
                 segment.flags,
                 segment.seq,

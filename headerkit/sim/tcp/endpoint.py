@@ -577,7 +577,9 @@ class TcpEndpoint:
         rcv = self.rcv
         syn = flags & SYN
         if syn:
-            window = rcv.advertise_syn()
+            # Linux rounds by the MSS it offers, less the timestamps a SYN-ACK agreed to
+            own_mss = self.config.mss - (TIMESTAMPS_SPACE if flags & ACK and self.ts_ok else 0)
+            window = rcv.advertise_syn(own_mss)
             scaled = window
         else:
             window = rcv.advertise()

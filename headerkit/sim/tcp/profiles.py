@@ -4,7 +4,8 @@
 does by default on loopback (checked against the kernel in ``tests/test_sim_kernel.py``):
 CUBIC; SACK and timestamps offered in every SYN; the window scale chosen for the largest
 buffer the socket may grow to (tcp_rmem[2]); half the receive buffer advertised (as
-tcp_adv_win_scale = 1), the SYN's window rounded down to whole segments; SO_RCVBUF doubled;
+tcp_adv_win_scale = 1), the SYN's window rounded down to whole segments; SO_RCVBUF and
+SO_SNDBUF doubled;
 zero-window probes without data at SND.UNA - 1; the first segments and data a reader takes
 acknowledged at once (quick ACKs); a blocked call returning some 20 µs after its socket is
 ready (the thread must be scheduled); the loopback MTU of 65536, so an MSS of 65495.  RTO 1 s
@@ -26,7 +27,7 @@ class Profile:
     description: str
     endpoint: Mapping[str, Any] = field(default_factory=dict)  # TcpConfig settings
     path: Mapping[str, Any] = field(default_factory=dict)  # LinkConfig settings
-    doubles_rcvbuf: bool = False  # SO_RCVBUF n gives a 2n-byte buffer, fixed (no autotuning)
+    doubles_buffers: bool = False  # SO_RCVBUF/SO_SNDBUF n give 2n-byte buffers, fixed
 
 
 PROFILES = {
@@ -51,7 +52,7 @@ PROFILES = {
                 "wakeup": 0.00002,
             },
             path={"mtu": 65536},
-            doubles_rcvbuf=True,
+            doubles_buffers=True,
         ),
     )
 }
@@ -62,7 +63,14 @@ def endpoint_settings(profile: Profile, given: Mapping[str, Any]) -> dict[str, A
     """An endpoint's settings: the profile's, then the scenario's, with SO_RCVBUF as the
     profile's stack takes it."""
     settings = {**profile.endpoint, **given}
-    if profile.doubles_rcvbuf and "rcvbuf" in given:
-        settings["rcvbuf"] = 2 * given["rcvbuf"]
-        settings.pop("rcvbuf_max", None)
+    for name in ("rcvbuf", "sndbuf"):
+        if name in given:
+            settings[name] = socket_buffer(profile, given[name])
+    if "rcvbuf" in given:
+        settings.pop("rcvbuf_max", None)  # a buffer the application set does not grow
     return settings
+
+
+def socket_buffer(profile: Profile, value: int) -> int:
+    """The buffer setsockopt(SO_RCVBUF or SO_SNDBUF, value) gives."""
+    return 2 * value if profile.doubles_buffers else value

@@ -183,12 +183,12 @@ class Receiver:
         wnd = self.rcv_adv - nxt
         return wnd >> shift if wnd > 0 else 0
 
-    def advertise_syn(self) -> int:
-        """The window a SYN carries: never scaled (RFC 7323 2.2); whole segments if the
-        stack rounds it so."""
+    def advertise_syn(self, own_mss: int) -> int:
+        """The window a SYN carries: never scaled (RFC 7323 2.2); whole segments of the MSS
+        this side offers if the stack rounds it so (and it is larger than one)."""
         window = min(self.free_window(), MAX_WINDOW_FIELD)
-        if self.config.window_in_segments:
-            window -= window % self.mss
+        if self.config.window_in_segments and window > own_mss:
+            window -= window % own_mss
         if self.rcv_nxt + window > self.rcv_adv:
             self.rcv_adv = self.rcv_nxt + window
         return window
