@@ -22,7 +22,8 @@ from headerkit.captures import (
 from headerkit.captures.reader import CHUNK_SIZE, NS_PER_S, max_snaplen
 from headerkit.errors import CaptureFileError
 from headerkit.schemas import pcap
-from headerkit.schemas.pcap import ByteOrder, FixedPrefix
+from headerkit.schemas.layout import FixedLayout
+from headerkit.schemas.pcap import ByteOrder
 from tests import conftest
 from tests.conftest import assert_tshark_reads_the_same, read
 
@@ -61,7 +62,7 @@ def record(
 
 def raw_record(incl_len: int, orig_len: int, data: bytes = b"") -> bytes:
     """A record header that says whatever it is told, and the bytes that follow."""
-    return FixedPrefix(pcap.RECORD["little"]).struct.pack(1, 0, incl_len, orig_len) + data
+    return FixedLayout(pcap.RECORD["little"]).struct.pack(1, 0, incl_len, orig_len) + data
 
 
 def reference(blob: bytes) -> tuple[list[Record], bool]:
@@ -167,8 +168,8 @@ def test_record_round_trip(
 
 @given(st.sampled_from(ORDERS), st.binary(min_size=16, max_size=16))
 def test_fast_record_header_is_the_schema(order: ByteOrder, raw: bytes) -> None:
-    prefix = FixedPrefix(pcap.RECORD[order])
-    assert prefix.names == ("ts_sec", "ts_usec", "incl_len", "orig_len")
+    prefix = FixedLayout(pcap.RECORD[order])
+    assert prefix.names == ["ts_sec", "ts_usec", "incl_len", "orig_len"]
     fixed = cs.Struct(*pcap.RECORD[order].subcons[:4]).parse(raw)
     assert prefix.struct.unpack(raw) == tuple(fixed[name] for name in prefix.names)
     assert prefix.offsets["incl_len"] == 8

@@ -31,8 +31,9 @@ from headerkit.captures.reader import (
 )
 from headerkit.errors import CaptureFileError, HeaderkitWarning
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.linktypes import NO_INTERFACE
-from headerkit.schemas.pcap import ByteOrder, FixedPrefix
+from headerkit.schemas.pcap import ByteOrder
 from tests import conftest
 from tests.conftest import assert_tshark_reads_the_same, read
 
@@ -230,7 +231,7 @@ def test_block_round_trip(block_type: int, order: ByteOrder, data: st.DataObject
         elif name in ("packet_data", "custom_data") and block_type in (ng.SPB_TYPE, ng.CB_TYPE):
             value = padded(value)  # the data's length is implicit: padding reads as data
         assert got == value, name
-    prefix = FixedPrefix(schema)  # the reader's fast path, derived from the same schema
+    prefix = FixedLayout(schema)  # the reader's fast path, derived from the same schema
     flat = {**parsed, **parsed.body}
     assert prefix.struct.unpack_from(built) == tuple(flat[name] for name in prefix.names)
 
@@ -243,8 +244,8 @@ def test_fast_block_prefix_is_the_schema(
     block_type: int, order: ByteOrder, data: st.DataObject
 ) -> None:
     schema = ng.BLOCKS[order][block_type]
-    prefix = FixedPrefix(schema)
-    assert prefix.names[:2] == ("block_type", "block_total_length")
+    prefix = FixedLayout(schema)
+    assert prefix.names[:2] == ["block_type", "block_total_length"]
     body = schema.subcons[2].subcon.subcon  # "body" / FixedSized(length, Struct(...))
     raw = data.draw(st.binary(min_size=prefix.size - 8, max_size=prefix.size - 8))
     fixed = cs.Struct(*body.subcons[: len(prefix.names) - 2]).parse(raw)
@@ -435,7 +436,7 @@ def raw_block(block_type: int, length: int, body: bytes, trailer: int | None = N
     """A block whose two length fields say whatever they are told."""
     end = length if trailer is None else trailer
     return (
-        FixedPrefix(ng.BLOCKS["little"][None]).struct.pack(block_type, length)
+        FixedLayout(ng.BLOCKS["little"][None]).struct.pack(block_type, length)
         + body
         + (end.to_bytes(4, "little"))
     )

@@ -29,8 +29,9 @@ from headerkit.captures.record import Record
 from headerkit.errors import CaptureFileError, CaptureTruncatedError, HeaderkitWarning
 from headerkit.schemas import pcap as pcap_schema
 from headerkit.schemas import pcapng as ng
+from headerkit.schemas.layout import FixedLayout
 from headerkit.schemas.linktypes import NO_INTERFACE
-from headerkit.schemas.pcap import ByteOrder, FixedPrefix, field_at
+from headerkit.schemas.pcap import ByteOrder, field_at
 
 CHUNK_SIZE = 1 << 20
 NS_PER_S = 1_000_000_000
@@ -135,8 +136,8 @@ class _Section:
         self.ports: list[_Port] = []
 
 
-_PREFIXES = {o: {t: FixedPrefix(b) for t, b in ng.BLOCKS[o].items()} for o in ("little", "big")}
-_OPTION_PREFIX = {o: FixedPrefix(ng.OPTION[o]) for o in ("little", "big")}
+_PREFIXES = {o: {t: FixedLayout(b) for t, b in ng.BLOCKS[o].items()} for o in ("little", "big")}
+_OPTION_PREFIX = {o: FixedLayout(ng.OPTION[o]) for o in ("little", "big")}
 # the smallest total length of each block type: its fixed fields and the trailing length
 _MIN_BLOCK = {t: p.size + 4 for t, p in _PREFIXES["little"].items()}
 _SHB_BYTES = ng.SHB_TYPE.to_bytes(4, "little")
@@ -155,7 +156,7 @@ _CUSTOM_TYPES = (ng.CB_TYPE, ng.CB_NO_COPY_TYPE)
 # microsecond timestamps (pcapng's default), wiretap's usual record limit.
 _NO_PORT = _Port(NO_INTERFACE, NO_INTERFACE, 0, MAX_SNAPLEN_STANDARD, 1000, 1, 0)
 _RECORD = pcap_schema.RECORD
-_RECORD_PREFIX = {o: FixedPrefix(_RECORD[o]) for o in ("little", "big")}
+_RECORD_PREFIX = {o: FixedLayout(_RECORD[o]) for o in ("little", "big")}
 
 
 class CaptureReader(OwnedFile):

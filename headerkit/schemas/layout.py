@@ -50,66 +50,24 @@ class FixedLayout:
 
     def __init__(self, schema: cs.Struct) -> None:
         self.schema = schema
-        fmt = ">"
         self.names: list[str] = []
         self.ends: list[int] = []
         self.offsets: dict[str, int] = {}
-        self.groups: dict[str, list[str]] = {}
+        self.groups: dict[str, list[str]] = {}  # a BitStruct's or nested Struct's leaves
         self.bits: list[tuple[str, int, int]] = []  # (field, first bit, width in bits)
-        exprs: list[str] = []
-        packs: list[str] = []  # per struct slot, from the leaf values ``a``
         self.defaults: dict[str, Any] = {}  # a leaf's build-time default (value or function)
         self.widths: dict[str, int] = {}  # bit-field leaves: their width
-        offset = 0
         self.fields: list[str] = []
-        for slot, sub in enumerate(schema.subcons):
-            inner = _unwrap(sub.subcon)
-            if isinstance(inner, cs.FormatField):
-                if inner.fmtstr[0] == "<":
-                    fmt = "<" + fmt[1:]
-                fmt += inner.fmtstr.lstrip("<>=!")
-                exprs.append(f"v[{slot}]")
-                packs.append(f"a[{len(self.names)}]")
-                self._default(sub.name, sub.subcon)
-                self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
-                offset += inner.length
-            elif isinstance(inner, cs.Bytes) and isinstance(inner.length, int):
-                fmt += f"{inner.length}s"
-                exprs.append(f"v[{slot}]")
-                packs.append(f"a[{len(self.names)}]")
-                self._default(sub.name, sub.subcon)
-                self._leaf(sub.name, offset, offset + inner.length, offset * 8, inner.length * 8)
-                offset += inner.length
-            elif isinstance(inner, cs.Transformed) and isinstance(inner.subcon, cs.Struct):
-                nbytes = inner.sizeof()
-                fmt += _UINT_CODES[nbytes]
-                shift = nbytes * 8
-                children: list[str] = []
-                parts: list[str] = []
-                for bit in inner.subcon.subcons:
-                    width = _bit_width(_unwrap(bit.subcon))
-                    shift -= width
-                    mask = (1 << width) - 1
-                    expr = (
-                        f"(v[{slot}] >> {shift}) & {mask:#x}" if shift else f"v[{slot}] & {mask:#x}"
-                    )
-                    if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
-                        expr = f"bool({expr})"
-                    exprs.append(expr)
-                    parts.append(
-                        f"(a[{len(self.names)}] << {shift})" if shift else f"a[{len(self.names)}]"
-                    )
-                    self._default(bit.name, bit.subcon)
-                    self.widths[bit.name] = width
-                    start = offset * 8 + nbytes * 8 - shift - width
-                    self._leaf(bit.name, offset, offset + nbytes, start, width)
-                    children.append(bit.name)
-                self.groups[sub.name] = children
-                packs.append("(" + " | ".join(parts) + ")")
-                offset += nbytes
-            else:
-                break  # the fixed part ends at the first variable-length field
-            self.fields.append(sub.name)
+        self._codes: list[str] = []  # struct codes, one per slot
+        self._orders: set[str] = set()
+        self._exprs: list[str] = []  # per leaf, from the unpacked slots ``v``
+        self._packs: list[str] = []  # per slot, from the leaf values ``a``
+        self._offset = 0
+        self._walk(schema.subcons, self.fields)
+        if len(self._orders) > 1:
+            raise TypeError(f"a fixed layout needs one byte order, got {sorted(self._orders)}")
+        fmt = (self._orders.pop() if self._orders else ">") + "".join(self._codes)
+        exprs, packs, offset = self._exprs, self._packs, self._offset
         self.size = offset
         self.struct = struct.Struct(fmt)
         assert self.struct.size == self.size, (fmt, self.size)
@@ -123,6 +81,75 @@ class FixedLayout:
         self._pack: Callable[[Mapping[str, Any], Any], bytes | None] = _compile_pack(
             self.struct, packs, plan
         )
+
+    def _walk(self, subcons: list[cs.Construct], fields: list[str]) -> bool:
+        """Lay out the leading fixed-size fields; False once a variable one ends the part.
+
+        Integers and fixed byte strings are leaves; a ``BitStruct``'s bit fields are leaves
+        sharing one slot; a nested ``Struct`` is flattened, and one sized from outside
+        (``FixedSized``) gives its leading fixed fields, then ends the part."""
+        for sub in subcons:
+            inner = _unwrap(sub.subcon)
+            slot = len(self._codes)
+            fixed_bytes = isinstance(inner, cs.Bytes) and isinstance(inner.length, int)
+            if isinstance(inner, cs.FormatField) or fixed_bytes:
+                size = inner.sizeof()
+                if isinstance(inner, cs.FormatField):
+                    if inner.fmtstr[0] in "<>":
+                        self._orders.add(inner.fmtstr[0])
+                    self._codes.append(inner.fmtstr.lstrip("<>=!"))
+                else:
+                    self._codes.append(f"{size}s")
+                self._exprs.append(f"v[{slot}]")
+                self._packs.append(f"a[{len(self.names)}]")
+                self._default(sub.name, sub.subcon)
+                offset = self._offset
+                self._leaf(sub.name, offset, offset + size, offset * 8, size * 8)
+                self._offset += size
+            elif isinstance(inner, cs.Transformed) and isinstance(inner.subcon, cs.Struct):
+                self._bit_group(sub.name, inner, slot)
+            elif isinstance(inner, cs.Struct):
+                children: list[str] = []
+                done = self._walk(inner.subcons, children)
+                self.groups[sub.name] = children
+                if not done:
+                    return False
+            elif isinstance(inner, cs.FixedSized) and isinstance(inner.subcon, cs.Struct):
+                children = []
+                self._walk(inner.subcon.subcons, children)
+                self.groups[sub.name] = children
+                return False  # what follows a body sized from outside is not at a fixed offset
+            else:
+                return False  # the fixed part ends at the first variable-length field
+            fields.append(sub.name)
+        return True
+
+    def _bit_group(self, name: str, inner: cs.Transformed, slot: int) -> None:
+        """A ``BitStruct``: one unsigned integer slot, its bit fields lifted out as leaves."""
+        nbytes = inner.sizeof()
+        self._codes.append(_UINT_CODES[nbytes])
+        shift = nbytes * 8
+        children: list[str] = []
+        parts: list[str] = []
+        offset = self._offset
+        for bit in inner.subcon.subcons:
+            width = _bit_width(_unwrap(bit.subcon))
+            shift -= width
+            mask = (1 << width) - 1
+            expr = f"(v[{slot}] >> {shift}) & {mask:#x}" if shift else f"v[{slot}] & {mask:#x}"
+            if isinstance(_unwrap(bit.subcon), type(cs.Flag)):
+                expr = f"bool({expr})"
+            self._exprs.append(expr)
+            leaf = len(self.names)
+            parts.append(f"(a[{leaf}] << {shift})" if shift else f"a[{leaf}]")
+            self._default(bit.name, bit.subcon)
+            self.widths[bit.name] = width
+            start = offset * 8 + nbytes * 8 - shift - width
+            self._leaf(bit.name, offset, offset + nbytes, start, width)
+            children.append(bit.name)
+        self.groups[name] = children
+        self._packs.append("(" + " | ".join(parts) + ")")
+        self._offset += nbytes
 
     def _default(self, name: str, con: cs.Construct) -> None:
         if isinstance(con, cs.Default):
@@ -172,8 +199,8 @@ class FixedLayout:
 
 
 def _unwrap(con: cs.Construct) -> cs.Construct:
-    """Look through build-time defaults to the field's wire format."""
-    while isinstance(con, cs.Default | cs.Rebuild):
+    """Look through build-time defaults and constants to the field's wire format."""
+    while isinstance(con, cs.Default | cs.Rebuild | cs.Const):
         con = con.subcon
     return con
 

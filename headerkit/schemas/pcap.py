@@ -7,7 +7,6 @@ host that wrote it; the magic number tells which, so every schema comes in both 
 
 from __future__ import annotations
 
-import struct
 from typing import Any, Literal
 
 import construct as cs
@@ -86,43 +85,3 @@ def field_at(schema: cs.Struct, offset: int) -> tuple[str, int]:
             return sub.name, start
         start = end
     raise ValueError(f"offset {offset} is past the end of the schema")
-
-
-class FixedPrefix:
-    """The leading fixed-size integer fields of a schema as one ``struct.Struct``.
-
-    Nested ``Struct`` fields are flattened, so a block's header and the start of its body
-    form one prefix.  The prefix ends at the first field whose size is not fixed.
-    ``names`` lists the fields in wire order and ``offsets`` maps each to its byte offset.
-    """
-
-    def __init__(self, schema: cs.Struct) -> None:
-        fields: list[tuple[str, str]] = []
-        _collect(schema, fields)
-        orders = {fmt[0] for _, fmt in fields}
-        if len(orders) != 1:
-            raise TypeError(f"a fixed prefix needs one byte order, got {sorted(orders)}")
-        self.names = tuple(name for name, _ in fields)
-        self.struct = struct.Struct(orders.pop() + "".join(fmt[1:] for _, fmt in fields))
-        self.size = self.struct.size
-        self.offsets: dict[str, int] = {}
-        offset = 0
-        for name, fmt in fields:
-            self.offsets[name] = offset
-            offset += struct.calcsize(fmt)
-
-
-def _collect(schema: cs.Struct, fields: list[tuple[str, str]]) -> bool:
-    """Append ``schema``'s leading fixed integer fields; False once a variable field is met."""
-    for sub in schema.subcons:
-        con = sub.subcon if isinstance(sub, cs.Renamed) else sub
-        while isinstance(con, cs.Rebuild | cs.Default | cs.Const):
-            con = con.subcon
-        if isinstance(con, cs.FormatField):
-            fields.append((sub.name, con.fmtstr))
-        elif isinstance(con, cs.FixedSized) and isinstance(con.subcon, cs.Struct):
-            _collect(con.subcon, fields)
-            return False  # what follows a sized body is not at a fixed offset
-        elif not isinstance(con, cs.Struct) or not _collect(con, fields):
-            return False
-    return True

@@ -56,7 +56,6 @@ from headerkit.schemas.pcap import (
     MAGIC_NANOSECONDS,
     RECORD,
     ByteOrder,
-    FixedPrefix,
     byte_order_of,
     field_at,
 )
@@ -195,7 +194,7 @@ class _PcapScan:
     def __init__(self, file: BinaryIO, order: ByteOrder, header: Any, chunk_bytes: int) -> None:
         self.file = file
         self.order = order
-        self.prefix = FixedPrefix(RECORD[order])
+        self.prefix = FixedLayout(RECORD[order])
         self.fields = _prefix_dtype(self.prefix)
         self.linktype: int = header.link_info.linktype
         self.limit = max_snaplen(self.linktype)
@@ -296,7 +295,7 @@ def _warn(error: CaptureFileError) -> None:
     warnings.warn(str(error), HeaderkitWarning, stacklevel=4)
 
 
-def _scan(buf: memoryview, stop: int, prefix: FixedPrefix) -> tuple[Arr, int]:
+def _scan(buf: memoryview, stop: int, prefix: FixedLayout) -> tuple[Arr, int]:
     """The offsets of the records whose header starts at or before ``stop``, and the offset
     after the last of them."""
     unpack = struct.Struct(prefix.struct.format[0] + "I").unpack_from
@@ -311,7 +310,7 @@ def _scan(buf: memoryview, stop: int, prefix: FixedPrefix) -> tuple[Arr, int]:
     return np.array(found, np.int64), pos
 
 
-def _prefix_dtype(prefix: FixedPrefix) -> np.dtype[Any]:
+def _prefix_dtype(prefix: FixedLayout) -> np.dtype[Any]:
     """A pcap record header's fields, in the file's byte order."""
     offsets = list(prefix.offsets.values())
     sizes = [b - a for a, b in itertools.pairwise([*offsets, prefix.size])]

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from headerkit.schemas.pcap import FILE_HEADER_SIZE, RECORD, FixedPrefix, byte_order_of
+from headerkit.schemas.layout import FixedLayout
+from headerkit.schemas.pcap import FILE_HEADER_SIZE, RECORD, byte_order_of
 from headerkit.tables.fields import schema
 from headerkit.tables.table import read_table, to_pandas
 
@@ -40,7 +41,7 @@ def partitions(path: str, size: int = PARTITION_BYTES) -> list[Part]:
         order = byte_order_of(f.read(4))
         if order is None or total <= size:
             return [Part(path, 0, total, 1)]
-        prefix = FixedPrefix(RECORD[order])
+        prefix = FixedLayout(RECORD[order])
         incl = struct.Struct(prefix.struct.format[0] + "I")
         at_incl = prefix.offsets["incl_len"]
         parts: list[Part] = []
