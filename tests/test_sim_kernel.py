@@ -143,14 +143,17 @@ def model_syns(result: Result) -> list[tuple[str, ...]]:
     ]
 
 
-# close:simultaneous is left out: on loopback the first FIN is taken in within the first
-# close() call, so real sockets cannot cross their FINs; the model shows what crossing does
+# Left out: close:simultaneous (on loopback the first FIN is taken in within the other
+# close(), so real sockets cannot cross their FINs) and hello-world:waitall (the reader's
+# close() races the writer's, which comes right after its last send(): the scheduler picks
+# the winner, and a loaded machine picks either)
 CASES = [
     *(f"{name}:{v}" for name in ("hello-world", "close") for v in variants(name)),
     "hello-world",
     "close",
 ]
 CASES.remove("close:simultaneous")
+CASES.remove("hello-world:waitall")
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -9,6 +9,7 @@ CONGESTION_CONTROLS = ("newreno", "cubic")
 PROBES = ("data", "stale")
 """Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
 CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
+DEFAULT_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
 
 
 @dataclass(slots=True, frozen=True)
@@ -29,7 +30,7 @@ class TcpConfig:
     delayed_ack: bool = True
     delack_timeout: float = 0.040
     ack_every: int = 2
-    quickack: int = 0  # the first segments received are acknowledged at once
+    quickack: int = 0  # at most this many first segments are acknowledged at once
     ack_on_read: bool = False  # a pending ACK goes out when the application reads
     wakeup: float = 0.0  # seconds from a blocked call's socket being ready to its return
     window_scaling: bool = True

@@ -25,7 +25,7 @@ from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
 from headerkit.sim.clock import NS, ns
 from headerkit.sim.segment import Segment
-from headerkit.sim.tcp.config import TcpConfig, wscale_for
+from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig, wscale_for
 from headerkit.sim.tcp.congestion import CongestionControl, controller
 from headerkit.sim.tcp.receiving import Receiver
 from headerkit.sim.tcp.recovery import Recovery
@@ -42,7 +42,6 @@ SENDING_STATES = frozenset(
 )
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
 SYN_RETRIES = 6  # Linux's tcp_syn_retries
-UNSYNCHRONIZED_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
 TS_TICK = 1_000_000  # ns per tick of the timestamp clock (Linux: 1 ms)
 TIMESTAMPS_SPACE = 12  # NOP, NOP, TS: what the option takes from each segment's payload
 # verdicts as constants: combining Analysis flags costs a Python call each time
@@ -398,7 +397,7 @@ class TcpEndpoint:
         self.ts_ok = config.timestamps and seg.timestamps is not None
         if seg.timestamps is not None and self.ts_ok:
             self.ts_recent = seg.timestamps[0]
-        mss = min(config.mss, UNSYNCHRONIZED_MSS if seg.mss is None else seg.mss)
+        mss = min(config.mss, DEFAULT_MSS if seg.mss is None else seg.mss)
         if self.ts_ok:
             mss -= TIMESTAMPS_SPACE  # every segment carries the option (Linux's mss_cache)
         snd.mss = rcv.mss = mss

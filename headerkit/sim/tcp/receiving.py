@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 
-from headerkit.sim.tcp.config import TcpConfig
+from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig
 from headerkit.sim.tcp.sack import MAX_BLOCKS, receiver_blocks
 
 MAX_WINDOW_FIELD = 0xFFFF
@@ -59,7 +59,7 @@ class Receiver:
         self.last_ack_sent = 0
         self.last_win_sent = -1
         self.probe_seen = False
-        self.quick = config.quickack  # quick ACKs left
+        self.quick: int | None = None  # quick ACKs left; counted at the first data
 
     @property
     def rcv_wnd(self) -> int:
@@ -114,11 +114,24 @@ class Receiver:
             self._drain()
             self.ack_now = True
         self.unacked_segments += 1
+        if self.quick is None:
+            self.quick = self._quick_acks(len(payload))
         if self.quick:
             self.quick -= 1
             self.ack_now = True
         elif not self.config.delayed_ack or self.unacked_segments >= self.config.ack_every:
             self.ack_now = True
+
+    def _quick_acks(self, first: int) -> int:
+        """How many segments a young connection acknowledges at once, as Linux counts them
+        (tcp_incr_quickack): half the window in segments of the first data's size (or two if
+        that is none), at most the configured number."""
+        limit = self.config.quickack
+        if not limit:
+            return 0
+        window = self.rcv_wnd + first  # what was open when the data came
+        rcv_mss = max(min(self.mss, DEFAULT_MSS, window // 2), first)
+        return min(window // (2 * rcv_mss) or 2, limit)
 
     def _drain(self) -> None:
         """Append the held pieces the new data reached, in order."""
