@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from headerkit.sim.pcap import write_pcap
 from headerkit.sim.segment import Segment
 from headerkit.sim.trace import Kind
 from headerkit.tcp_states import Event, Step
-from tests.test_sim_real import run_calls
+from tests.test_sim_real import run_pair
 
 TSHARK = shutil.which("tshark")
 pytestmark = pytest.mark.skipif(
@@ -77,21 +77,13 @@ def kernel_run(scenario: Scenario, path: Path) -> list[bytes]:
     listener.listen()
     port = listener.getsockname()[1]
     live = LiveCapture("lo", f"tcp port {port}").start()
-    results: tuple[list[bytes], list[bytes]] = ([], [])
     try:
         client = socket.socket()
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
         client.connect(("127.0.0.1", port))
         server, _ = listener.accept()
-        threads = [
-            threading.Thread(target=run_calls, args=(client, scenario.a.calls, results[0])),
-            threading.Thread(target=run_calls, args=(server, scenario.b.calls, results[1])),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        threading.Event().wait(0.3)  # the last ACKs
+        results = run_pair(scenario, client, server)
+        time.sleep(0.3)  # the last ACKs
     finally:
         live.stop()
         listener.close()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from headerkit.sim import Call, load_scenario, simulate, variants
+from headerkit.sim import Call, Scenario, load_scenario, simulate, variants
 
 
 def run_calls(sock: socket.socket, calls: tuple[Call, ...], results: list[bytes]) -> None:
@@ -54,6 +54,13 @@ def real_recvs(scenario_name: str, side: int = 1) -> list[bytes]:
     client = socket.create_connection(listener.getsockname())
     server, _ = listener.accept()
     listener.close()
+    return run_pair(scenario, client, server)[side]
+
+
+def run_pair(
+    scenario: Scenario, client: socket.socket, server: socket.socket
+) -> tuple[list[bytes], list[bytes]]:
+    """Each side's calls on its socket, in two threads; what each side's recv()s returned."""
     results: tuple[list[bytes], list[bytes]] = ([], [])
     threads = [
         threading.Thread(target=run_calls, args=(client, scenario.a.calls, results[0])),
@@ -62,8 +69,8 @@ def real_recvs(scenario_name: str, side: int = 1) -> list[bytes]:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
-    return results[side]
+        thread.join(timeout=30)
+    return results
 
 
 @pytest.mark.parametrize("variant", [None, *variants("hello-world")])

@@ -162,7 +162,7 @@ class LocalStack:
     @property
     def mss(self) -> int:
         """The MSS the connection uses (the peer's, if smaller), or the configured one."""
-        return self.config.mss if self.endpoint is None else self.endpoint.mss
+        return self.config.mss if self.endpoint is None else self.endpoint.snd.mss
 
     @property
     def error(self) -> str | None:
@@ -174,9 +174,9 @@ class LocalStack:
         if ep is None:
             return "no connection yet"
         return (
-            f"state {ep.state.value}, cwnd {ep.cwnd}, rwnd {ep.rwnd}, "
-            f"rto {ep.rto / NS:.3f}s, snd.una {ep.snd_una - LOCAL_ISS}, "
-            f"snd.nxt {ep.snd_nxt - LOCAL_ISS}"
+            f"state {ep.state.value}, cwnd {ep.cc.cwnd}, rwnd {ep.snd.rwnd}, "
+            f"rto {ep.rtt.rto / NS:.3f}s, snd.una {ep.snd.snd_una - LOCAL_ISS}, "
+            f"snd.nxt {ep.snd.snd_nxt - LOCAL_ISS}"
         )
 
 

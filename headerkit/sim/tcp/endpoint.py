@@ -162,35 +162,6 @@ class TcpEndpoint:
 
     # ----------------------------------------------------------------- queries
 
-    @property
-    def mss(self) -> int:
-        """The MSS in use: the configured one, or the peer's if smaller."""
-        return self.snd.mss
-
-    @property
-    def cwnd(self) -> int:
-        return self.cc.cwnd
-
-    @property
-    def rwnd(self) -> int:
-        return self.snd.rwnd
-
-    @property
-    def flight(self) -> int:
-        return self.snd.flight
-
-    @property
-    def rto(self) -> int:
-        return self.rtt.rto
-
-    @property
-    def snd_una(self) -> int:
-        return self.snd.snd_una
-
-    @property
-    def snd_nxt(self) -> int:
-        return self.snd.snd_nxt
-
     def next_deadline(self) -> int | None:
         return self.timers.next_deadline()
 
