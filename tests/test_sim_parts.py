@@ -37,7 +37,7 @@ def test_the_scoreboard_merges_blocks_and_forgets_what_is_acknowledged() -> None
     board.update(0, [(4000, 5000)])  # fills the gap between the two
     assert board.blocks == [(3000, 6000)]
     board.update(0, [(8000, 9000)])
-    assert board.sacked == 4000 and board.highest == 9000
+    assert board.sacked == 4000 and board.blocks[-1] == (8000, 9000)
     board.update(4500, [])  # the cumulative ACK passed part of the first block
     assert board.blocks == [(4500, 6000), (8000, 9000)]
     board.update(4500, [(100, 200)])  # a block below SND.UNA (a D-SACK) changes nothing

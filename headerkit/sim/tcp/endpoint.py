@@ -172,8 +172,8 @@ class TcpEndpoint:
         if state in _RWND_UNKNOWN:
             rwnd = UNKNOWN
         else:  # the peer's SYN told its window, usable once our SYN is acknowledged
-            rwnd = snd.snd_wnd if state is State.SYN_RECEIVED else snd.snd_right - snd.snd_una
-        return (snd.snd_nxt - snd.snd_una, self.cc.cwnd, rwnd, len(snd.sndq), len(self.rcv.rcvq))
+            rwnd = snd.snd_wnd if state is State.SYN_RECEIVED else snd.rwnd
+        return (snd.flight, self.cc.cwnd, rwnd, len(snd.sndq), len(self.rcv.rcvq))
 
     def receiver_view(self) -> tuple[int, int, int, int]:
         """After a segment arrived: (unread bytes, out-of-order bytes held, rcv_wnd, cwnd)."""

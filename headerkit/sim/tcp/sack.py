@@ -48,11 +48,6 @@ class Scoreboard:
     def sacked(self) -> int:
         return sum(end - start for start, end in self.blocks)
 
-    @property
-    def highest(self) -> int | None:
-        """The end of the highest SACKed range (RFC 6675's HighACK)."""
-        return self.blocks[-1][1] if self.blocks else None
-
     def loss_point(self, mss: int) -> int | None:
         """Every byte not SACKed below this point is lost: more than (DupThresh - 1) * SMSS
         bytes above it are SACKed (RFC 6675 IsLost)."""
