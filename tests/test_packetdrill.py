@@ -240,3 +240,22 @@ def test_a_value_the_grammar_takes_but_python_cannot_is_a_script_error() -> None
     with pytest.raises(ScriptError, match=r"007") as err:
         parse_script("0 close(3) = 007\n")  # (a fuzz finding: leading zeros)
     assert err.value.line == 1
+
+
+def test_after_shut_rd_a_read_with_nothing_queued_is_end_of_stream() -> None:
+    """As Linux: shutdown(SHUT_RD) makes an empty read return 0 at once, yet data that
+    arrives afterwards is still acknowledged and can be read."""
+    text = HEADER + (
+        "   +0 shutdown(4, SHUT_RD) = 0\n"
+        "   +0 read(4, ..., 1000) = 0\n"
+        "   +0 < . 1:1001(1000) ack 1 win 512\n"
+        "   +0 > . 1:1(0) ack 1001\n"
+        "   +0 read(4, ..., 1000) = 1000\n"
+    )
+    assert run_script(parse_script(text))
+    blocking = (
+        HEADER + "   +0...0.100 read(4, ..., 1000) = 1000\n  +.1 < P. 1:1001(1000) ack 1 win 512\n"
+    )
+    assert run_script(parse_script(blocking))  # without it the same read waits for the data
+    with pytest.raises(ScriptMismatch, match="read"):
+        run_script(parse_script(text.replace("shutdown(4, SHUT_RD)", "shutdown(4, SHUT_WR)")))

@@ -566,6 +566,8 @@ def _close(run: Run, event: Event, call: Syscall) -> Outcome:
 def _shutdown(run: Run, event: Event, call: Syscall) -> Outcome:
     _fd(run, event, call)
     how = call.args[1] if len(call.args) > 1 else "SHUT_WR"
+    if how in ("SHUT_RD", "SHUT_RDWR", 0, 2):
+        run.stack.shutdown_read()
     if how in ("SHUT_WR", "SHUT_RDWR", 1, 2):
         run.stack.shutdown(run.now)
     return 0, None

@@ -96,6 +96,10 @@ class LocalStack:
             self.endpoint.close(now)
             self._collect(now)
 
+    def shutdown_read(self) -> None:
+        if self.endpoint is not None:
+            self.endpoint.shutdown_read()
+
     def shutdown(self, now: int) -> None:
         if self.endpoint is not None:
             self.endpoint.shutdown(now)

@@ -72,6 +72,7 @@ class TcpEndpoint:
         self.path: list[Step] = []  # the transitions taken, in order
         self.error: str | None = None
         self.app_closed = False
+        self.read_shut = False  # shutdown(SHUT_RD): a recv() with nothing to read returns 0
         self.iss = iss
         largest = config.rcvbuf_max or config.rcvbuf
         shift = wscale_for(largest) if config.wscale is None else config.wscale
@@ -133,7 +134,7 @@ class TcpEndpoint:
             return data
         if self.error:
             raise SocketError(self.error)
-        if rcv.eof or self.state is State.CLOSED:
+        if rcv.eof or self.read_shut or self.state is State.CLOSED:
             return b""
         return None
 
@@ -144,6 +145,11 @@ class TcpEndpoint:
             self.abort(now, "close() with unread data")
             return
         self.shutdown(now)
+
+    def shutdown_read(self) -> None:
+        """shutdown(SHUT_RD): as Linux, data still arrives and can be read, but a recv()
+        finding none returns end of stream instead of waiting."""
+        self.read_shut = True
 
     def shutdown(self, now: int) -> None:
         """shutdown(SHUT_WR): FIN after the queued data; receiving goes on."""
