@@ -7,12 +7,15 @@ be drained by the caller.  ``next_deadline()`` says when the endpoint wants ``on
 The endpoint takes the application's calls and each arriving segment as its state requires
 (RFC 9293 3.10, condensed), moving through :mod:`headerkit.tcp_states`' table; the work is
 done by its parts: :class:`Sender` (send buffer, SND variables, segmentation, Nagle),
-:class:`Receiver` (receive buffer, reassembly, advertised window, delayed ACK), a congestion
-controller (NewReno or CUBIC), :class:`Recovery` (fast retransmit, NewReno recovery),
-:class:`RttEstimator` (RFC 6298, Karn, backoff) and :class:`Timers`.  Also modeled: MSS and
-window-scale negotiation; PSH on the segment that empties the send buffer; the persist timer
-with 1-byte zero-window probes; TIME-WAIT for 2*MSL; RST on abort and on data arriving
-after close().
+:class:`Receiver` (receive buffer, reassembly, advertised window, delayed and quick ACKs,
+SACK blocks), a congestion controller (NewReno or CUBIC), :class:`Recovery` (fast
+retransmit, NewReno recovery), :class:`Scoreboard` (SACK recovery, RFC 6675),
+:class:`RttEstimator` (RFC 6298, Karn, backoff) and :class:`Timers`.  Also modeled: MSS,
+window-scale, SACK and timestamp negotiation; PSH on the segment that empties the send
+buffer; the persist timer with zero-window probes (a byte of new data, or none at
+SND.UNA - 1 as Linux); TIME-WAIT for 2*MSL; RST on abort and on data arriving after close().
+What the configuration chooses between the RFCs and Linux is named in
+:mod:`headerkit.sim.tcp.profiles`.
 """
 
 from __future__ import annotations
