@@ -184,3 +184,34 @@ def test_so_rcvbuf_is_doubled_and_the_scale_chosen_for_it() -> None:
     assert sent(result, 1)[0].wscale == 0  # 8 KiB fits the window field unscaled
     probes = [s for s in sent(result, 0) if s.labels & Analysis.KEEP_ALIVE]
     assert probes and all(not s.payload for s in probes)
+
+
+# -- keep-alive ----------------------------------------------------------------------------
+def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer() -> None:
+    alive = simulate(load_scenario("keepalive"))
+    probes = [
+        e.time
+        for e in alive.entries
+        if e.kind is Kind.SEND
+        and e.side == 0
+        and isinstance(e.packet, Segment)
+        and e.packet.labels & Analysis.KEEP_ALIVE
+    ]
+    answers = [s for s in sent(alive, 1) if s.labels & Analysis.KEEP_ALIVE_ACK]
+    last_heard = 0.070  # the server's delayed ACK of "Hello" arrives 10 ms later
+    assert [round(t / NS, 3) for t in probes] == [round(last_heard + 10.01, 3), 20.1]
+    assert len(answers) == len(probes)  # each answer starts the 10 s idle time again
+    assert alive.states[1] == "CLOSED" and not alive.streams[1].blocked_in
+    dead = simulate(load_scenario("keepalive:dead-peer"))
+    probes = [
+        e.time
+        for e in dead.entries
+        if e.kind is Kind.SEND
+        and e.side == 0
+        and isinstance(e.packet, Segment)
+        and e.packet.labels & Analysis.KEEP_ALIVE
+    ]
+    assert [round(t / NS, 2) for t in probes] == [10.08, 15.08, 20.08]  # 5 s apart, unanswered
+    assert any("-1 ECONNRESET" in e.text for e in dead.entries if e.kind is Kind.RETURN)
+    gave_up = next(e for e in dead.entries if e.kind is Kind.TIMER and "giving up" in e.text)
+    assert gave_up.time == probes[-1] + 5 * NS

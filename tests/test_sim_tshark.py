@@ -23,6 +23,7 @@ FIELDS = (
     "fast_retransmission",
     "duplicate_ack",
     "keep_alive",
+    "keep_alive_ack",
 )
 TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -86,7 +87,7 @@ def test_tshark_agrees_with_the_simulator(name: str, profile: str, tmp_path: Pat
 def test_the_stories_are_all_in_the_captures(tmp_path: Path) -> None:
     seen: set[str] = set()
     stories = ("zero-window", "rfc"), ("zero-window", "linux"), ("lossy", "rfc")
-    for name, profile in (*stories, ("lossy:timeout", "rfc")):
+    for name, profile in (*stories, ("lossy:timeout", "rfc"), ("keepalive", "rfc")):
         path = tmp_path / "sim.pcap"
         write_pcap(simulate(load_scenario(name, profile=profile)), path)
         for labels in _tshark_labels(path):

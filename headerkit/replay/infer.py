@@ -20,6 +20,9 @@ What the capture shows, and how it becomes a setting:
   dip are not reads.
 * **losses**: a data segment sent again was lost (next to the sender); a hole in the
   sequence numbers was (next to the receiver). Each becomes a ``drop`` rule.
+* **keep-alive**: a side's keep-alives give SO_KEEPALIVE's idle time (since the peer last
+  sent) and interval; probes left unanswered before the side's reset give their count,
+  and the peer's answers are dropped on the way (what such a capture can tell).
 * **close**: a FIN right after the last data is a ``close()`` after the last ``send()``; a
   later FIN is a ``close()`` at its time; a FIN followed by more incoming data is
   ``shutdown()``.
@@ -48,6 +51,7 @@ DEFAULT_RTT = 0.001  # seconds, when no round trip can be measured
 HEADERS = 40  # IPv4 + TCP without options, as the model counts wire bytes
 RETRANSMITTED = frozenset({"retransmission", "fast_retransmission"})
 MAX_CALLS = 400  # reads beyond this are merged, so a scenario stays readable
+MIN_KEEPALIVE_IDLE = 1.0  # seconds: Linux's least TCP_KEEPIDLE
 
 
 @dataclass(slots=True)
@@ -123,6 +127,20 @@ def infer(segments: Sequence[Seen], name: str = "replay") -> Inference:
     }
     for index, key in enumerate("ab"):
         scenario[key] = _endpoint(sides, index, mss[index], rtt, nodelay[index])
+        here = (capture == "a") == (index == 0)
+        probes = scenario[key].get("keepalive_probes")
+        if here and probes:  # the probes went unanswered: the peer's answers never came
+            heard = len(sides[1 - index].segments)
+            rule = {
+                "action": "drop",
+                "match": "any",
+                "nth": list(range(heard + 1, heard + probes + 2)),
+            }
+            direction = path.setdefault("b_to_a" if index == 0 else "a_to_b", {"rules": []})
+            direction["rules"].append(rule)
+            notes.append(
+                f"{key}'s keep-alives went unanswered: the replay loses its peer's answers"
+            )
     b_syn = sides[1].syn
     if b_syn is not None and not b_syn.flags & t.ACK:  # both sent a plain SYN
         scenario["b"]["connect"] = True
@@ -329,8 +347,43 @@ def _endpoint(
         config["nodelay"] = True
     if _acks_at_once(side, peer, rtt):
         config["delayed_ack"] = False
+    keepalive = _keepalive(side, peer)
+    if "keepalive_probes" in keepalive:
+        side.rst = None  # the stack's reset after its unanswered probes, not a close() call
+    config |= keepalive
     config["calls"] = _calls(side, peer, rtt / 2)
     return config
+
+
+def _keepalive(side: _Side, peer: _Side) -> dict[str, Any]:
+    """SO_KEEPALIVE, from the keep-alives a side sent: the idle time before its first probe
+    (since the peer's last segment), the time between unanswered probes and, when it reset
+    the connection after them, how many it sent."""
+    probes = [s for s in side.segments if "keep_alive" in s.analysis and not s.length]
+    if not probes:
+        return {}
+    first = probes[0]
+    idle = first.time - max((s.time for s in peer.segments if s.time < first.time), default=0.0)
+    if idle < MIN_KEEPALIVE_IDLE:
+        return {}  # sooner than any keep-alive timer: tshark's name for something else
+    settings: dict[str, Any] = {"keepalive": round(idle, 3)}
+    unanswered: list[Seen] = []  # the probes since the peer last sent anything
+    for probe in probes:
+        if unanswered and _heard(peer, unanswered[-1].time, probe.time):
+            unanswered = []
+        unanswered.append(probe)
+        if len(unanswered) > 1:
+            settings["keepalive_interval"] = round(unanswered[-1].time - unanswered[-2].time, 3)
+    rst = side.rst
+    gave_up = rst is not None and rst.time > unanswered[-1].time
+    if gave_up and rst is not None and not _heard(peer, unanswered[-1].time, rst.time):
+        settings["keepalive_probes"] = len(unanswered)
+    return settings
+
+
+def _heard(peer: _Side, after: float, before: float) -> bool:
+    """Did the peer send anything between the two times?"""
+    return any(after < s.time < before for s in peer.segments)
 
 
 def _sndbuf_plateau(side: _Side, peer: _Side, rtt: float) -> int | None:

@@ -26,6 +26,7 @@ LABEL_TEXT = {
     Analysis.WINDOW_FULL: "window full",
     Analysis.WINDOW_UPDATE: "window update",
     Analysis.KEEP_ALIVE: "keep-alive",
+    Analysis.KEEP_ALIVE_ACK: "keep-alive ACK",
 }
 """The verdicts the simulator gives its segments, in words."""
 

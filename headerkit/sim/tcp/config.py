@@ -32,6 +32,9 @@ class TcpConfig:
     ack_every: int = 2
     quickack: int = 0  # at most this many first segments are acknowledged at once
     ack_on_read: bool = False  # a pending ACK goes out when the application reads
+    keepalive: float | None = None  # SO_KEEPALIVE: idle seconds before the first probe
+    keepalive_interval: float = 75.0  # seconds between unanswered probes (Linux)
+    keepalive_probes: int = 9  # unanswered probes before the connection is dropped (Linux)
     wakeup: float = 0.0  # seconds from a blocked call's socket being ready to its return
     window_scaling: bool = True
     sack: bool = False

@@ -45,6 +45,7 @@ SENDING_STATES = frozenset(
 )
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
 SYN_RETRIES = 6  # Linux's tcp_syn_retries
+KEEPALIVE_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
 TS_TICK = 1_000_000  # ns per tick of the timestamp clock (Linux: 1 ms)
 TIMESTAMPS_SPACE = 12  # NOP, NOP, TS: what the option takes from each segment's payload
 # verdicts as constants: combining Analysis flags costs a Python call each time
@@ -209,7 +210,31 @@ class TcpEndpoint:
         if timers.persist_at is not None and timers.persist_at <= now:
             timers.persist_at = None
             self._persist(now)
+        if timers.keepalive_at is not None and timers.keepalive_at <= now:
+            timers.keepalive_at = None
+            self._keepalive(now)
+            if self.state is State.CLOSED:
+                return
         self._push(now)
+
+    def _keepalive(self, now: int) -> None:
+        """The connection was idle: probe it with a segment one below SND.NXT and no data
+        (Linux's form; tshark calls it a keep-alive), or give up after the last probe.  Data
+        in flight or waiting is the retransmission and persist timers' business."""
+        timers, config, snd = self.timers, self.config, self.snd
+        if self.state not in KEEPALIVE_STATES or snd.snd_nxt != snd.snd_una or snd.unsent > 0:
+            return  # _arm starts the idle time again
+        if timers.keepalive_probes >= config.keepalive_probes:
+            self.notes.append((Kind.TIMER, "keep-alive: no answer to the probes, giving up"))
+            self.error = "ETIMEDOUT"
+            self._emit(RST | ACK, snd.snd_nxt, b"", now)
+            self._transition(Event.ABORT)
+            return
+        timers.keepalive_probes += 1
+        self.notes.append((Kind.TIMER, f"keep-alive probe #{timers.keepalive_probes}"))
+        labels = Analysis.KEEP_ALIVE if snd.snd_nxt == snd.snd_high else NO_FLAGS
+        self._emit(ACK, snd.snd_nxt - 1, b"", now, labels)
+        timers.keepalive_at = now + ns(config.keepalive_interval)
 
     def _retransmit_timeout(self, now: int) -> None:
         rtt, snd = self.rtt, self.snd
@@ -264,6 +289,9 @@ class TcpEndpoint:
 
     def segment_arrived(self, seg: Segment, now: int) -> None:
         """Process one segment from the peer, as the current state requires."""
+        if self.config.keepalive is not None:  # the peer is alive: idle time starts again
+            self.timers.keepalive_at = None
+            self.timers.keepalive_probes = 0
         _ARRIVAL.get(self.state, TcpEndpoint._in_synchronized)(self, seg, now)
         self._push(now)
 
@@ -331,9 +359,10 @@ class TcpEndpoint:
         elif not rcv.acceptable(seq, len(payload) + (1 if flags & FIN else 0), wnd):
             if not flags & RST:
                 rcv.ack_now = True
+                rcv.keepalive_seen = seq == rcv.rcv_nxt - 1 and len(payload) <= 1
             return
         else:
-            rcv.probe_seen = False
+            rcv.probe_seen = rcv.keepalive_seen = False
         stamps = seg.timestamps
         # RFC 7323 section 4.3: remember the newest TSval of a segment at the left edge
         if (
@@ -618,7 +647,9 @@ class TcpEndpoint:
         if win == 0:
             probed = rcv.last_win_sent == 0 and rcv.probe_seen
             return ZERO_WINDOW_PROBE_ACK if probed else ZERO_WINDOW
-        return Analysis.WINDOW_UPDATE if win != rcv.last_win_sent else Analysis.DUPLICATE_ACK
+        if win != rcv.last_win_sent:
+            return Analysis.WINDOW_UPDATE
+        return Analysis.KEEP_ALIVE_ACK if rcv.keepalive_seen else Analysis.DUPLICATE_ACK
 
     def _reset_reply(self, seg: Segment) -> None:
         """RST in answer to a segment that belongs to no connection (RFC 9293 3.10.7.1)."""
@@ -650,6 +681,9 @@ class TcpEndpoint:
                 timers.persist_backoff = 0
         if self.rcv.unacked_segments and timers.delack_at is None:
             timers.delack_at = now + ns(self.config.delack_timeout)
+        idle = self.config.keepalive
+        if idle is not None and timers.keepalive_at is None and state in KEEPALIVE_STATES:
+            timers.keepalive_at = now + ns(idle)
 
     def _transition(self, event: Event) -> None:
         old = self.state

@@ -23,6 +23,7 @@ class Receiver:
         "config",
         "eof",
         "irs",
+        "keepalive_seen",
         "last_ack_sent",
         "last_win_sent",
         "mss",
@@ -59,6 +60,7 @@ class Receiver:
         self.last_ack_sent = 0
         self.last_win_sent = -1
         self.probe_seen = False
+        self.keepalive_seen = False  # the last segment was a keep-alive (one below RCV.NXT)
         self.quick: int | None = None  # quick ACKs left; counted at the first data
 
     @property
