@@ -259,3 +259,20 @@ def test_after_shut_rd_a_read_with_nothing_queued_is_end_of_stream() -> None:
     assert run_script(parse_script(blocking))  # without it the same read waits for the data
     with pytest.raises(ScriptMismatch, match="read"):
         run_script(parse_script(text.replace("shutdown(4, SHUT_RD)", "shutdown(4, SHUT_WR)")))
+
+
+def test_so_keepalive_and_its_timers_set_the_models_probes() -> None:
+    """SO_KEEPALIVE with TCP_KEEPIDLE 2 s and TCP_KEEPINTVL 1 s: the idle connection is
+    probed one byte behind after 2 s, again 1 s later while unanswered, and an answer
+    starts the idle time again."""
+    options = (
+        "   +0 setsockopt(4, SOL_TCP, TCP_KEEPIDLE, [2], 4) = 0\n"
+        "   +0 setsockopt(4, SOL_TCP, TCP_KEEPINTVL, [1], 4) = 0\n"
+        "   +0 setsockopt(4, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0\n"
+    )
+    probes = "   +2 > . 0:0(0) ack 1\n   +1 > . 0:0(0) ack 1\n  +.1 < . 1:1(0) ack 1 win 512\n"
+    again = "   +2 > . 0:0(0) ack 1\n"
+    assert run_script(parse_script(HEADER + options + probes + again))
+    with pytest.raises(ScriptMismatch, match="sent nothing"):  # without SO_KEEPALIVE: silence
+        off = options.replace("SO_KEEPALIVE, [1]", "SO_KEEPALIVE, [0]")
+        run_script(parse_script(HEADER + off + probes))

@@ -42,6 +42,7 @@ from headerkit.packetdrill.stack import (
     Wire,
 )
 from headerkit.schemas import tcp as t
+from headerkit.sim.tcp.config import KEEPALIVE_TIME
 from headerkit.sim.tcp.profiles import PROFILES, socket_buffer
 from headerkit.tcp_states import SYNCHRONIZED, TcpState
 
@@ -89,6 +90,7 @@ class Run:
     settings: Settings
     stack: LocalStack
     profile: str = "linux"
+    keepidle: float = KEEPALIVE_TIME  # TCP_KEEPIDLE, for SO_KEEPALIVE
     now: int = 0
     queued: int = 0  # index in stack.sent of the next segment no outbound line took yet
     fds: dict[int, str] = field(default_factory=dict)  # fd -> "listener" | "connection"
@@ -595,8 +597,12 @@ SOCKET_OPTIONS = {
     "SO_SNDBUF": "sndbuf",
     "TCP_NODELAY": "nodelay",
     "TCP_MAXSEG": "mss",
+    "SO_KEEPALIVE": "keepalive",
+    "TCP_KEEPIDLE": "keepalive",
+    "TCP_KEEPINTVL": "keepalive_interval",
+    "TCP_KEEPCNT": "keepalive_probes",
 }
-_NO_EFFECT = {"SO_REUSEADDR", "SO_REUSEPORT", "SO_KEEPALIVE"}
+_NO_EFFECT = {"SO_REUSEADDR", "SO_REUSEPORT"}
 
 
 def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
@@ -616,7 +622,12 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
         changes[target] = socket_buffer(PROFILES[run.profile], value)
     if target == "rcvbuf":  # the buffer is fixed; the scale is chosen for it (as Linux)
         changes.update(rcvbuf_max=None, wscale=None)
-    run.stack.reconfigure(**changes)
+    if name == "TCP_KEEPIDLE":  # the idle time, kept for when SO_KEEPALIVE is (or is) on
+        run.keepidle = value
+        changes["keepalive"] = value if run.stack.config.keepalive is not None else None
+    elif name == "SO_KEEPALIVE":
+        changes["keepalive"] = run.keepidle if value else None
+    run.stack.reconfigure(run.now, **changes)
     return 0, None
 
 

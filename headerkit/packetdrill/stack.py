@@ -68,11 +68,11 @@ class LocalStack:
         return self.endpoint
 
     # socket calls -------------------------------------------------------------------------
-    def reconfigure(self, **changes: Any) -> None:
+    def reconfigure(self, now: int, **changes: Any) -> None:
         """Socket options: before the connection exists they shape it, after it they change it."""
         self.config = replace(self.config, **changes)
         if self.endpoint is not None:
-            self.endpoint.config = self.config
+            self.endpoint.reconfigure(self.config, now)
 
     def listen(self) -> None:
         self._open().listen()

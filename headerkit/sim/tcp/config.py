@@ -10,6 +10,7 @@ PROBES = ("data", "stale")
 """Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
 CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
 DEFAULT_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
+KEEPALIVE_TIME = 7200.0  # seconds idle before SO_KEEPALIVE's first probe (Linux's default)
 
 
 @dataclass(slots=True, frozen=True)

@@ -99,10 +99,12 @@ class TcpEndpoint:
     def config(self) -> TcpConfig:
         return self._config
 
-    @config.setter
-    def config(self, config: TcpConfig) -> None:
-        """Socket options changed on a live connection (packetdrill's setsockopt)."""
+    def reconfigure(self, config: TcpConfig, now: int) -> None:
+        """Socket options changed on a live connection (setsockopt): the parts read the new
+        ones, and the timers they govern start again (SO_KEEPALIVE's idle time)."""
         self._config = self.snd.config = self.rcv.config = config
+        self.timers.keepalive_at = None
+        self._arm(now)
 
     # ----------------------------------------------------------------- application calls
 
