@@ -187,30 +187,28 @@ def test_so_rcvbuf_is_doubled_and_the_scale_chosen_for_it() -> None:
 
 
 # -- keep-alive ----------------------------------------------------------------------------
-def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer() -> None:
-    alive = simulate(load_scenario("keepalive"))
-    probes = [
+def probe_times(result: Result) -> list[int]:
+    """When the client sent its keep-alives."""
+    return [
         e.time
-        for e in alive.entries
+        for e in result.entries
         if e.kind is Kind.SEND
         and e.side == 0
         and isinstance(e.packet, Segment)
         and e.packet.labels & Analysis.KEEP_ALIVE
     ]
+
+
+def test_keepalive_probes_an_idle_connection_and_gives_up_on_a_dead_peer() -> None:
+    alive = simulate(load_scenario("keepalive"))
+    probes = probe_times(alive)
     answers = [s for s in sent(alive, 1) if s.labels & Analysis.KEEP_ALIVE_ACK]
     last_heard = 0.070  # the server's delayed ACK of "Hello" arrives 10 ms later
     assert [round(t / NS, 3) for t in probes] == [round(last_heard + 10.01, 3), 20.1]
     assert len(answers) == len(probes)  # each answer starts the 10 s idle time again
     assert alive.states[1] == "CLOSED" and not alive.streams[1].blocked_in
     dead = simulate(load_scenario("keepalive:dead-peer"))
-    probes = [
-        e.time
-        for e in dead.entries
-        if e.kind is Kind.SEND
-        and e.side == 0
-        and isinstance(e.packet, Segment)
-        and e.packet.labels & Analysis.KEEP_ALIVE
-    ]
+    probes = probe_times(dead)
     assert [round(t / NS, 2) for t in probes] == [10.08, 15.08, 20.08]  # 5 s apart, unanswered
     assert any("-1 ECONNRESET" in e.text for e in dead.entries if e.kind is Kind.RETURN)
     gave_up = next(e for e in dead.entries if e.kind is Kind.TIMER and "giving up" in e.text)
