@@ -3,14 +3,19 @@ the SACK scoreboard and blocks, CUBIC's curve, timestamps, and the linux profile
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from headerkit.captures.decoded import decode_capture
 from headerkit.errors import ScenarioError
 from headerkit.flows.flags import Analysis
+from headerkit.schemas import tcp as t
 from headerkit.schemas.tcp import SYN
 from headerkit.sim import Scenario, load_scenario, scenario_from_dict, simulate
 from headerkit.sim.clock import NS
 from headerkit.sim.engine import Result
+from headerkit.sim.pcap import write_pcap
 from headerkit.sim.report import summary
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp.congestion import controller
@@ -19,6 +24,10 @@ from headerkit.sim.tcp.sack import Scoreboard, receiver_blocks
 from headerkit.sim.trace import Kind
 
 MSS = 1000
+
+
+def b_port(result: Result) -> int:
+    return sent(result, 1)[0].sport
 
 
 def sent(result: Result, side: int) -> list[Segment]:
@@ -56,8 +65,9 @@ def test_holes_count_as_lost_once_enough_is_sacked_above_them() -> None:
     assert board.next_hole(1000, 5000) == (2000, 3000)
     assert board.next_hole(5000, 5000) is None
     # 6000 sent: 3000 SACKed, 1000 lost (not yet resent), so 2000 in the pipe
-    assert board.pipe(0, 6000, 0, MSS) == 2000
-    assert board.pipe(0, 6000, 1000, MSS) == 3000  # once resent, the hole is in flight again
+    point = board.loss_point(MSS)
+    assert board.pipe(0, 6000, 0, point) == 2000
+    assert board.pipe(0, 6000, 1000, point) == 3000  # once resent, the hole is in flight again
 
 
 def test_the_receiver_reports_the_newest_block_first() -> None:
@@ -134,7 +144,7 @@ def lossy(options: dict[str, object], drops: list[int]) -> Scenario:
     )
 
 
-def test_sack_resends_only_the_holes() -> None:
+def test_sack_resends_only_the_holes(tmp_path: Path) -> None:
     drops = [12, 15, 18]  # three holes in one window
     with_sack = simulate(lossy({"sack": True}, drops))
     without = simulate(lossy({}, drops))
@@ -145,6 +155,13 @@ def test_sack_resends_only_the_holes() -> None:
     assert sum(bool(s.sack) for s in sent(with_sack, 1)) >= 3
     assert all(s.sack_permitted for s in sent(with_sack, 0) + sent(with_sack, 1) if s.flags & SYN)
     assert not any(s.sack for s in sent(without, 1))
+    write_pcap(with_sack, tmp_path / "sack.pcap")  # the blocks reach the capture (no timestamps)
+    blocks = [
+        p.tcp.option(t.SACK)
+        for p in decode_capture(tmp_path / "sack.pcap")
+        if p.tcp is not None and p.tcp.srcport == b_port(with_sack)
+    ]
+    assert sum(b is not None for b in blocks) == sum(bool(s.sack) for s in sent(with_sack, 1))
     assert with_sack.end < without.end  # NewReno repairs one hole per round trip
 
 

@@ -53,8 +53,7 @@ def segment_bytes(pkt: Packet, side: int, ip_id: int) -> bytes:
         window=pkt.window,
         urgent_pointer=0,
     )
-    if pkt.mss is not None or pkt.wscale is not None or pkt.timestamps or pkt.sack_permitted:
-        seg.options = pkt.options()
+    seg.options = pkt.options()
     return build((ip, seg), pkt.payload)
 
 
