@@ -49,7 +49,7 @@ def unwrap(seq: int, base: int, base_offset: int) -> int:
 
 def nearest(seq: int, offset: int) -> int:
     """The stream offset nearest ``offset`` whose number on the wire is ``seq``."""
-    return offset + (seq - offset + HALF) % MOD - HALF
+    return offset + diff(seq, offset)
 
 
 def wrap(offset: int) -> int:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from headerkit.captures.decoded import decode_capture
 from headerkit.captures.live import LiveCapture
 from headerkit.flows.table import FlowTable
 from headerkit.packet.layers import TcpOption
-from headerkit.sim import LinkConfig, Scenario, load_scenario, simulate, variants
+from headerkit.sim import Scenario, load_scenario, simulate, variants
 from headerkit.sim.engine import Result
 from headerkit.sim.pcap import write_pcap
 from headerkit.sim.segment import Segment
@@ -47,32 +48,23 @@ def machine_scenario(name: str) -> Scenario:
     """The scenario under the linux profile, over loopback (no delay), with this machine's
     buffer limits (they fix the window scale Linux offers)."""
     scenario = load_scenario(name, profile="linux")
-    loopback = {"delay": 0.0, "bandwidth": 0.0}
     largest = max(sysctl("net.ipv4.tcp_rmem")[2], sysctl("net.core.rmem_max")[0])
     ends = []
     for spec in (scenario.a, scenario.b):
-        tcp = spec.tcp
-        if tcp.rcvbuf_max is not None:  # not fixed by SO_RCVBUF
-            tcp = tcp.__class__(**{**_fields(tcp), "rcvbuf_max": largest})
-        ends.append(spec.__class__(spec.calls, spec.connect, spec.connect_at, tcp, spec.udp))
-    links = {
-        direction: LinkConfig(**{**_fields(getattr(scenario, direction)), **loopback})
-        for direction in ("a_to_b", "b_to_a")
-    }
-    return Scenario(**{**_fields(scenario), "a": ends[0], "b": ends[1], **links})
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}  # type: ignore[attr-defined]
+        if spec.tcp.rcvbuf_max is not None:  # not fixed by SO_RCVBUF
+            spec = replace(spec, tcp=replace(spec.tcp, rcvbuf_max=largest))
+        ends.append(spec)
+    loopback = replace(scenario.a_to_b, delay=0.0, bandwidth=0.0)
+    return replace(scenario, a=ends[0], b=ends[1], a_to_b=loopback, b_to_a=loopback)
 
 
 def kernel_run(scenario: Scenario, path: Path) -> list[bytes]:
     """The scenario's calls on real sockets, captured to ``path``; the server's recv()s."""
     listener = socket.socket()
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
-    for spec in (scenario.b,):
-        if spec.tcp.rcvbuf_max is None:  # the scenario set SO_RCVBUF (doubled by the profile)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, spec.tcp.rcvbuf // 2)
+    if scenario.b.tcp.rcvbuf_max is None:  # the scenario sets SO_RCVBUF: as its file says it
+        so_rcvbuf = load_scenario(scenario.name).b.tcp.rcvbuf  # (the rfc profile keeps it as is)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, so_rcvbuf)
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]

@@ -9,7 +9,6 @@ Tests prove ``FixedLayout.unpack`` equal to ``schema.parse`` on random bytes.
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -61,7 +60,7 @@ class FixedLayout:
         self._codes: list[str] = []  # struct codes, one per slot
         self._orders: set[str] = set()
         self._exprs: list[str] = []  # per leaf, from the unpacked slots ``v``
-        self._packs: list[str] = []  # per slot, from the leaf values ``a``
+        self._packs: list[str] = []  # per slot, from the leaf values ``a0``, ``a1``, ...
         self._offset = 0
         self._walk(schema.subcons, self.fields)
         if len(self._orders) > 1:
@@ -101,7 +100,7 @@ class FixedLayout:
                 else:
                     self._codes.append(f"{size}s")
                 self._exprs.append(f"v[{slot}]")
-                self._packs.append(f"a[{len(self.names)}]")
+                self._packs.append(f"a{len(self.names)}")
                 self._default(sub.name, sub.subcon)
                 offset = self._offset
                 self._leaf(sub.name, offset, offset + size, offset * 8, size * 8)
@@ -141,7 +140,7 @@ class FixedLayout:
                 expr = f"bool({expr})"
             self._exprs.append(expr)
             leaf = len(self.names)
-            parts.append(f"(a[{leaf}] << {shift})" if shift else f"a[{leaf}]")
+            parts.append(f"(a{leaf} << {shift})" if shift else f"a{leaf}")
             self._default(bit.name, bit.subcon)
             self.widths[bit.name] = width
             start = offset * 8 + nbytes * 8 - shift - width
@@ -232,7 +231,7 @@ def _compile_pack(
             lines.append(f"    if a{i} is None: a{i} = {value}")
         if limit:
             lines.append(f"    if not 0 <= a{i} < {limit}: return None")
-    slots = ", ".join(re.sub(r"a\[(\d+)\]", r"a\1", expr) for expr in packs)
+    slots = ", ".join(packs)
     lines += [
         "    try:",
         f"        return _p({slots})",

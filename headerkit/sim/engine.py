@@ -80,15 +80,14 @@ class Result:
 
 
 class Returned(NamedTuple):
-    """What a call returned: its value (-1 for an error, named by ``errno``) and its text."""
+    """What a call returned: its value (-1 for an error) and its text."""
 
     value: int
     text: str
-    errno: str = ""
 
 
 def _failed(errno: str) -> Returned:
-    return Returned(-1, f"-1 {errno}", errno)
+    return Returned(-1, f"-1 {errno}")
 
 
 def _count(n: int, text: str = "") -> Returned:
@@ -429,6 +428,8 @@ class Simulation:
         """Did ``side``'s last call send something that arrives at this very instant (a path
         without delay)?  Then the peer handles it, and answers, before the next call, as a
         kernel does on loopback within the send() itself."""
+        if not self.links[side].instant:
+            return False
         self._flush(side)
         return 2 * now + (1 - side) in self.arriving
 

@@ -73,6 +73,7 @@ class Link:
         self.busy_until = 0
         self.counts = [0] * len(config.rules)
         self.random = config.loss > 0 or config.duplicate > 0 or config.reorder > 0
+        self.instant = not config.delay and not config.bandwidth  # delivers when sent
 
     def transmit(self, pkt: Packet, now: int) -> tuple[list[int], str]:
         """Arrival times of ``pkt`` sent at ``now`` (empty if lost) and what happened to it."""

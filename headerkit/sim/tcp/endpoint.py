@@ -498,8 +498,8 @@ class TcpEndpoint:
         the next lost hole, else send new data the peer's window allows."""
         snd, cc, board = self.snd, self.cc, self.scoreboard
         mss = snd.mss
-        while cc.cwnd - board.pipe(snd.snd_una, snd.snd_nxt, self.high_rxt, mss) >= mss:
-            point = board.loss_point(mss)
+        point = board.loss_point(mss)  # the scoreboard changes only when an ACK comes
+        while cc.cwnd - board.pipe(snd.snd_una, snd.snd_nxt, self.high_rxt, point) >= mss:
             start = max(self.high_rxt, snd.snd_una)
             hole = board.next_hole(start, point) if point is not None else None
             if hole is not None:

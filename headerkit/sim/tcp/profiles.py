@@ -66,7 +66,7 @@ def endpoint_settings(profile: Profile, given: Mapping[str, Any]) -> dict[str, A
     for name in ("rcvbuf", "sndbuf"):
         if name in given:
             settings[name] = socket_buffer(profile, given[name])
-    if "rcvbuf" in given:
+    if "rcvbuf" in given and "rcvbuf_max" not in given:
         settings.pop("rcvbuf_max", None)  # a buffer the application set does not grow
     return settings
 

@@ -75,11 +75,10 @@ class Scoreboard:
             start = hi
         return (start, limit) if start < limit else None
 
-    def pipe(self, una: int, nxt: int, high_rxt: int, mss: int) -> int:
-        """RFC 6675 SetPipe, in bytes: sent and neither SACKed nor lost, plus the lost bytes
-        already retransmitted."""
+    def pipe(self, una: int, nxt: int, high_rxt: int, point: int | None) -> int:
+        """RFC 6675 SetPipe, in bytes: sent and neither SACKed nor lost (below ``point``, the
+        :meth:`loss_point`), plus the lost bytes already retransmitted."""
         outstanding = nxt - una - self.sacked
-        point = self.loss_point(mss)
         if point is None:
             return outstanding
         lost = self.unsacked(max(una, high_rxt), point)

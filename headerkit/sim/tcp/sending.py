@@ -92,8 +92,7 @@ class Sender:
         unsent = self.sndq_seq + len(self.sndq) - nxt
         if unsent <= 0:
             return 0
-        limit, right = self.snd_una + cwnd, self.snd_right
-        n = (limit if limit < right else right) - nxt  # the usable window
+        n = self.usable(cwnd)
         if n <= 0:
             return 0
         if unsent < n:
