@@ -93,16 +93,12 @@ class TcpEndpoint:
         self.recovery = Recovery()
         self.rtt = RttEstimator(config.rto_initial, config.rto_min, config.rto_max)
         self.timers = Timers()
-        self._config = config
-
-    @property
-    def config(self) -> TcpConfig:
-        return self._config
+        self.config = config  # changed only through reconfigure(), which tells the parts
 
     def reconfigure(self, config: TcpConfig, now: int) -> None:
         """Socket options changed on a live connection (setsockopt): the parts read the new
         ones, and the timers they govern start again (SO_KEEPALIVE's idle time)."""
-        self._config = self.snd.config = self.rcv.config = config
+        self.config = self.snd.config = self.rcv.config = config
         self.timers.keepalive_at = None
         self._arm(now)
 
