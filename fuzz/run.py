@@ -36,14 +36,20 @@ def main() -> None:
     findings = ROOT / "fuzz" / "findings" / args.target
     findings.mkdir(parents=True, exist_ok=True)
 
-    flags = [sys.argv[0], str(corpus), f"-artifact_prefix={findings}/", "-max_len=70000"]
+    target = TARGETS[args.target]
+    flags = [
+        sys.argv[0],
+        str(corpus),
+        f"-artifact_prefix={findings}/",
+        f"-max_len={target.max_len}",
+    ]
     if args.seconds:
         flags.append(f"-max_total_time={args.seconds}")
     if args.runs:
         flags.append(f"-runs={args.runs}")
     if args.seed is not None:
         flags.append(f"-seed={args.seed}")
-    atheris.Setup(flags, TARGETS[args.target])
+    atheris.Setup(flags, target.run)
     atheris.Fuzz()
 
 

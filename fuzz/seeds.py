@@ -68,4 +68,4 @@ def write_seeds(target: str, corpus: Path) -> None:
             w.write(pkt, timestamp_ns=i, comment=f"seed {i}")
     (corpus / "seed-pcapng").write_bytes(buf.getvalue())
     for path in sorted((ROOT / "pcaps").glob("*.pcap*")):
-        (corpus / f"seed-{path.name}").write_bytes(path.read_bytes()[:70000])
+        (corpus / f"seed-{path.name}").write_bytes(path.read_bytes())

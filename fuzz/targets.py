@@ -11,6 +11,7 @@ import io
 import struct
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from headerkit.captures import read_capture
 from headerkit.errors import (
@@ -135,12 +136,22 @@ def reassembly_target(data: bytes) -> None:
     reassembler.finish()
 
 
-TARGETS: dict[str, Callable[[bytes], None]] = {
-    "decode": decode_target,
-    "capture": capture_target,
-    "framing": framing_target,
-    "reassembly": reassembly_target,
-    "scenario": scenario_target,
-    "packetdrill": packetdrill_target,
-    "filter": filter_target,
+@dataclass(frozen=True)
+class Target:
+    """A fuzz target and the longest input libFuzzer makes for it: past that length an input
+    only repeats structure a shorter one already reaches (more records, options, lines), and
+    the run spends its executions on copying bytes."""
+
+    run: Callable[[bytes], None]
+    max_len: int
+
+
+TARGETS: dict[str, Target] = {
+    "decode": Target(decode_target, 4096),
+    "capture": Target(capture_target, 16384),
+    "framing": Target(framing_target, 4096),
+    "reassembly": Target(reassembly_target, 4096),
+    "scenario": Target(scenario_target, 8192),
+    "packetdrill": Target(packetdrill_target, 8192),
+    "filter": Target(filter_target, 1024),
 }
