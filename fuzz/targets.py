@@ -148,7 +148,7 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "decode": Target(decode_target, 4096),
-    "capture": Target(capture_target, 16384),
+    "capture": Target(capture_target, 4096),
     "framing": Target(framing_target, 4096),
     "reassembly": Target(reassembly_target, 4096),
     "scenario": Target(scenario_target, 8192),

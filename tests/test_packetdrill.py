@@ -110,7 +110,12 @@ def test_a_nonblocking_read_with_nothing_to_read_is_eagain() -> None:
         ("+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0", "poll()"),
         ("+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0", "TCP_CORK"),
         ("+0 < [ect0] . 1:1(0) ack 1 win 512", "ECN"),
-        ("+0 %{ assert tcpi_snd_cwnd == 10 }%", "tcp_info"),
+        ("+0 %{ assert tcpi_lost == 0 }%", "tcp_info field tcpi_lost"),
+        ("+0 %{ import os }%", "inline Python statement `import os`"),
+        ("+0 %{ assert open('x') }%", "inline Python expression `open"),
+        ("+0 %{ assert 1 << 100 }%", "shift by 100"),
+        ("+0 %{ assert " + "1+" * 3000 + "1 }%", "over 4096 characters"),
+        ("+0 %{ assert " + "-" * 2000 + "1 }%", "nested too deeply"),
         ("+0 < icmp unreachable frag_needed mtu 1000 [1:1001(1000)]", "icmp"),
     ],
 )
@@ -234,6 +239,33 @@ def test_segmentation_offload_shows_one_segment_unless_switched_off() -> None:
     assert run_script(parse_script(TSO))
     with pytest.raises(ScriptMismatch, match=r"1:1001\(1000\)"):
         run_script(parse_script("`ethtool -K tun0 tso off gso off`\n" + TSO))
+
+
+def test_min_tso_segs_sizes_the_offload_packets() -> None:
+    """With tcp_min_tso_segs 10 a packet may hold 10 segments, but none over half the
+    congestion window: the first flight goes out as two packets of five."""
+    script = TSO.replace("tcp_sack=0", "tcp_sack=0 net.ipv4.tcp_min_tso_segs=10")
+    script = script.replace("write(6, ..., 3000) = 3000", "write(6, ..., 10000) = 10000")
+    halves = "> P. 1:5001(5000) ack 1\n   +0 > P. 5001:10001(5000) ack 1\n"
+    assert run_script(parse_script(script.replace("> P. 1:3001(3000) ack 1\n", halves)))
+    with pytest.raises(ScriptUnsupported, match="min_tso_segs 'x'"):
+        run_script(parse_script(script.replace("min_tso_segs=10", "min_tso_segs=x")))
+
+
+def test_tcp_info_assertions_read_the_models_state() -> None:
+    """Inline Python asserts on tcp_info: evaluated (no eval) against the model, in Linux's
+    units; a constant set in one block is seen by a later one; a false one is a mismatch
+    showing the field's value."""
+    script = TSO + (
+        "   +0 %{ TCP_INFINITE_SSTHRESH = 0x7fffffff }%\n"
+        "   +0 %{\nassert tcpi_snd_cwnd == 10, tcpi_snd_cwnd\n"
+        "assert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH\n"
+        "assert tcpi_unacked == 3 and tcpi_snd_mss == 1000\n"
+        "assert tcpi_state == TCP_ESTABLISHED and tcpi_ca_state == TCP_CA_Open\n}%\n"
+    )
+    assert run_script(parse_script(script))
+    with pytest.raises(ScriptMismatch, match=r"tcpi_snd_cwnd = 10"):
+        run_script(parse_script(script.replace("tcpi_snd_cwnd == 10", "tcpi_snd_cwnd == 11")))
 
 
 def test_a_value_the_grammar_takes_but_python_cannot_is_a_script_error() -> None:

@@ -181,6 +181,24 @@ def test_timestamps_are_echoed_and_tick_in_milliseconds() -> None:
     assert len(a[5].payload) == MSS - 12  # the option's room comes out of each segment
 
 
+def first_flight(min_tso_segs: int) -> list[Segment]:
+    """The data segments of the loss-free transfer's first flight (10 segments, 20 ms RTT)."""
+    result = simulate(lossy({"min_tso_segs": min_tso_segs, "sndbuf": 100_000}, []))
+    data = [s for s in sent(result, 0) if s.payload]
+    return data[:10]
+
+
+def test_offload_packets_of_several_segments_end_with_psh() -> None:
+    """Linux hands its device packets sized to ~1 ms at its pacing rate, at least
+    tcp_min_tso_segs; a packet of more than one segment carries PSH on its last."""
+    pairs = first_flight(2)
+    assert [bool(s.flags & t.PSH) for s in pairs] == [False, True] * 5
+    halves = first_flight(10)  # no packet over half the congestion window: two of five
+    assert [bool(s.flags & t.PSH) for s in halves] == ([False] * 4 + [True]) * 2
+    single = first_flight(0)  # without offload, PSH only where the send buffer empties
+    assert not any(s.flags & t.PSH for s in single)
+
+
 # -- the linux profile ---------------------------------------------------------------------
 def test_the_linux_profile_opens_as_linux_does_on_loopback() -> None:
     result = simulate(load_scenario("hello-world", profile="linux"))

@@ -30,6 +30,8 @@ class Settings:
     rmem: tuple[int, int, int] = (4096, 540_000, 15 * 1024 * 1024)
     wmem: tuple[int, int, int] = (4096, 256 * 1024, 4_194_304)
     tso: bool = True  # packetdrill's tun device offloads segmentation unless told not to
+    min_tso_segs: int = 2
+    slow_start_after_idle: bool = False  # packetdrill's defaults.sh switches it off
     tolerance_us: int = DEFAULT_TOLERANCE_US
     tolerance_percent: float = 0.0
     unsupported: list[tuple[int, str]] = field(default_factory=list)
@@ -59,6 +61,15 @@ def _congestion(settings: Settings, value: str) -> None:
     if name not in CONGESTION:
         raise ValueError(f"the congestion control {name}")
     settings.congestion_control = name
+
+
+def _count(name: str) -> Callable[[Settings, str], None]:
+    def apply(settings: Settings, value: str) -> None:
+        if not value.strip().isdigit() or not 0 < int(value) <= 0xFFFF:
+            raise ValueError(f"{name} {value.strip()!r}: a count from 1 to 65535")
+        setattr(settings, name, int(value))
+
+    return apply
 
 
 def _passed_over(settings: Settings, value: str) -> None:
@@ -94,9 +105,9 @@ SYSCTLS: dict[str, Callable[[Settings, str], None]] = {
     "tcp_reordering": _model_value("3", "a duplicate-ACK threshold other than 3"),
     "tcp_syn_retries": _passed_over,
     "tcp_synack_retries": _passed_over,
-    "tcp_slow_start_after_idle": _passed_over,
+    "tcp_slow_start_after_idle": _flag("slow_start_after_idle"),
     "tcp_tso_win_divisor": _passed_over,
-    "tcp_min_tso_segs": _passed_over,
+    "tcp_min_tso_segs": _count("min_tso_segs"),
     "tcp_pacing_ss_ratio": _passed_over,
     "tcp_pacing_ca_ratio": _passed_over,
     "tcp_notsent_lowat": _passed_over,

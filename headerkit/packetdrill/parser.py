@@ -22,6 +22,7 @@ from headerkit.packetdrill.script import (
     Foreign,
     OptionSpec,
     Packet,
+    Python,
     Script,
     SegmentSpec,
     Shell,
@@ -135,8 +136,8 @@ class _Build(lark.Transformer[lark.Token, object]):
     def timed_shell(self, items: list[lark.Token]) -> Shell:
         return Shell(items[0].line or 0, str(items[0]).strip("`").strip())
 
-    def python(self, _: list[lark.Token]) -> Foreign:
-        return Foreign("inline Python assertions (%{ }%) on tcp_info")
+    def python(self, items: list[lark.Token]) -> Python:
+        return Python(str(items[0])[2:-2])
 
     def segment(self, items: list[object]) -> SegmentSpec:
         ecn = None
@@ -286,7 +287,7 @@ def parse_script(text: str, path: str = "<script>") -> Script:
             continue
         statement = line
         while _unclosed(statement) and index < len(lines):
-            statement += " " + lines[index].strip()
+            statement += ("\n" if "%{" in statement else " ") + lines[index].strip()
             index += 1
         events.append(_event(statement, number, path))
     return Script(path, options, tuple(shell), tuple(events))

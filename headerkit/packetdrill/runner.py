@@ -26,6 +26,7 @@ from headerkit.packetdrill.script import (
     Foreign,
     OptionSpec,
     Packet,
+    Python,
     Script,
     SegmentSpec,
     Shell,
@@ -41,6 +42,7 @@ from headerkit.packetdrill.stack import (
     TcpConfig,
     Wire,
 )
+from headerkit.packetdrill.tcp_info import TcpInfoBlock
 from headerkit.schemas import tcp as t
 from headerkit.sim.tcp.config import KEEPALIVE_TIME
 from headerkit.sim.tcp.profiles import PROFILES, socket_buffer
@@ -100,6 +102,7 @@ class Run:
     pending: _Pending | None = None
     steps: list[Step] = field(default_factory=list)
     remote_wscale: int | None = None
+    python: TcpInfoBlock = field(default_factory=TcpInfoBlock)
 
     # -- the clock -----------------------------------------------------------------------
     def advance(self, until: int) -> None:
@@ -178,6 +181,9 @@ def run_script(
         action = event.action
         if isinstance(action, Foreign):
             run.unsupported(event, action.what)
+        elif isinstance(action, Python):
+            run.advance(start)
+            _python(run, event, action.code)
         elif isinstance(action, Shell):
             run.unsupported(event, f"the shell command `{action.command}` in mid-script")
         elif isinstance(action, Packet) and action.inbound:
@@ -196,6 +202,17 @@ def run_script(
     return run.steps
 
 
+def _python(run: Run, event: Event, code: str) -> None:
+    """An inline Python block: its assertions on tcp_info hold for the model, or mismatch."""
+    try:
+        failed = run.python.run(code, run.stack.endpoint)
+    except NotImplementedError as missing:
+        run.unsupported(event, str(missing))
+    if failed:
+        run.mismatch(event, "the assertion to hold", failed)
+    run.steps.append(Step(event.line, run.now, event.text, "held"))
+
+
 def stack_config(settings: Settings, profile: str = "linux") -> TcpConfig:
     """The model's configuration for a script's settings: the profile's (linux: as the
     kernel packetdrill drives) over packetdrill's tun device (MTU 1500), with the script's
@@ -203,8 +220,9 @@ def stack_config(settings: Settings, profile: str = "linux") -> TcpConfig:
 
     The window scale is the one Linux offers: the least that fits the largest receive buffer
     the socket may grow to (tcp_rmem's maximum)."""
+    base = TcpConfig(**PROFILES[profile].endpoint)
     return replace(
-        TcpConfig(**PROFILES[profile].endpoint),
+        base,
         mss=1460,
         rcvbuf=settings.rmem[1],
         rcvbuf_max=settings.rmem[2],
@@ -213,6 +231,9 @@ def stack_config(settings: Settings, profile: str = "linux") -> TcpConfig:
         sack=settings.sack,
         timestamps=settings.timestamps,
         congestion=CONGESTION[settings.congestion_control],
+        # a stack that builds offload packets does so whether the device segments them or not
+        min_tso_segs=settings.min_tso_segs if base.min_tso_segs else 0,
+        slow_start_after_idle=settings.slow_start_after_idle,
     )
 
 
@@ -296,7 +317,7 @@ def _expect(run: Run, event: Event, spec: SegmentSpec, start: int, end: int | No
         return
     when, wire = sent
     if run.settings.tso:
-        wire = _offloaded(run, wire, when, spec.length)
+        when, wire = _offloaded(run, when, wire, spec.length)
     run.now = max(run.now, when)
     _compare(run, event, spec, wire)
     if event.time.kind is not TimeKind.ANY:
@@ -308,25 +329,28 @@ def _expect(run: Run, event: Event, spec: SegmentSpec, start: int, end: int | No
     run.steps.append(Step(event.line, when, event.text, f"sent {_show_wire(wire)}"))
 
 
-def _offloaded(run: Run, wire: Wire, when: int, length: int) -> Wire:
-    """With segmentation offload the stack hands the device one segment where the wire
-    carries several: the model's back-to-back segments, joined up to ``length`` bytes."""
+def _offloaded(run: Run, when: int, wire: Wire, length: int) -> tuple[int, Wire]:
+    """With segmentation offload the stack hands the device one packet where the wire
+    carries several segments.  As packetdrill does, the model's next segments are joined
+    until they hold ``length`` bytes: the sequence number is the first's, every other header
+    field and the time the last's."""
     queue = run.stack.sent
     while wire.length < length and run.queued < len(queue):
         at, following = queue[run.queued]
         contiguous = following.seq == seqnum.add(wire.seq, wire.length)
-        if at != when or not contiguous or not following.length or following.flags & t.SYN:
+        if not contiguous or not following.length or following.flags & t.SYN:
             break
         run.queued += 1
+        when = at
         wire = Wire(
-            wire.flags | following.flags,
+            following.flags,
             wire.seq,
             following.ack,
             following.window,
             wire.length + following.length,
-            wire.options,
+            following.options,
         )
-    return wire
+    return when, wire
 
 
 def _next_sent(run: Run, latest: int) -> tuple[int, Wire] | None:

@@ -87,8 +87,15 @@ class Shell:
 
 
 @dataclass(frozen=True, slots=True)
+class Python:
+    """Inline Python (``%{ }%``): assertions on the socket's tcp_info."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Foreign:
-    """A line no TCP model can play: another protocol's packet, or inline Python (``%{ }%``)."""
+    """A line no TCP model can play: another protocol's packet."""
 
     what: str
 
@@ -99,7 +106,7 @@ class Event:
 
     line: int
     time: Time
-    action: Syscall | Packet | Shell | Foreign
+    action: Syscall | Packet | Shell | Python | Foreign
     text: str
 
 

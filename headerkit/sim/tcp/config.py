@@ -10,6 +10,9 @@ PROBES = ("data", "stale")
 """Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
 CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
 DEFAULT_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
+GSO_MAX_SIZE = 65536  # the largest packet a stack hands a device with segmentation offload
+PACING_SHIFT = 10  # Linux sizes offload packets to 2**-10 s at the pacing rate (sk_pacing_shift)
+TSO_RTT_LOG = 9  # net.ipv4.tcp_tso_rtt_log: paths under 2**9 us get larger packets
 KEEPALIVE_TIME = 7200.0  # seconds idle before SO_KEEPALIVE's first probe (Linux's default)
 
 
@@ -36,6 +39,12 @@ class TcpConfig:
     keepalive: float | None = None  # SO_KEEPALIVE: idle seconds before the first probe
     keepalive_interval: float = 75.0  # seconds between unanswered probes (Linux)
     keepalive_probes: int = 9  # unanswered probes before the connection is dropped (Linux)
+    slow_start_after_idle: bool = False  # RFC 5681 4.1, as Linux: cwnd decays over idle RTOs
+    shrink_window: bool = False  # a window the peer shrinks is taken (Linux), not its old edge
+    rto_min_variance: bool = False  # RTO = SRTT + max(4 RTTVAR, rto_min), as Linux computes it
+    limited_transmit: bool = False  # RFC 3042: new data for the first duplicate ACKs
+    cwnd_validation: bool = False  # cwnd grows only while the sender uses it (Linux)
+    min_tso_segs: int = 0  # segmentation offload: packets of at least this many segments; 0: off
     wakeup: float = 0.0  # seconds from a blocked call's socket being ready to its return
     window_scaling: bool = True
     sack: bool = False

@@ -28,8 +28,16 @@ from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
 from headerkit.sim.clock import NS, ns
 from headerkit.sim.segment import Segment
-from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig, wscale_for
+from headerkit.sim.tcp.config import (
+    DEFAULT_MSS,
+    GSO_MAX_SIZE,
+    PACING_SHIFT,
+    TSO_RTT_LOG,
+    TcpConfig,
+    wscale_for,
+)
 from headerkit.sim.tcp.congestion import CongestionControl, controller
+from headerkit.sim.tcp.congestion.validation import CwndValidation
 from headerkit.sim.tcp.receiving import Receiver
 from headerkit.sim.tcp.recovery import Recovery
 from headerkit.sim.tcp.rtt import RttEstimator
@@ -91,7 +99,11 @@ class TcpEndpoint:
         self.rcv = Receiver(config, shift if config.window_scaling else 0)
         self.cc: CongestionControl = controller(config.congestion, config.mss, config.initial_cwnd)
         self.recovery = Recovery()
-        self.rtt = RttEstimator(config.rto_initial, config.rto_min, config.rto_max)
+        self.validation = CwndValidation() if config.cwnd_validation else None
+        self.last_data_sent = 0  # when data last left (Linux's lsndtime)
+        self.rtt = RttEstimator(
+            config.rto_initial, config.rto_min, config.rto_max, config.rto_min_variance
+        )
         self.timers = Timers()
         self.config = config  # changed only through reconfigure(), which tells the parts
 
@@ -324,7 +336,7 @@ class TcpEndpoint:
             return
         self._take_syn(seg, ack if acceptable else None)
         if acceptable:
-            self._new_ack(ack, now)
+            self._new_ack(ack, now, 0)
             self._transition(Event.RCV_SYN_ACK)
             self.rcv.ack_now = True
         else:  # simultaneous open
@@ -437,24 +449,39 @@ class TcpEndpoint:
             and snd.snd_nxt != snd.snd_una
         )
         snd.window_update(seq, ack, win, synchronizing)
-        if self.sack_ok and seg.sack:
+        delivered_before = self._delivered_before(ack)
+        if self.sack_ok and (seg.sack or self.scoreboard.blocks):  # what SND.UNA passes goes
             una = snd.snd_una
             blocks = [(seqnum.nearest(le, una), seqnum.nearest(re, una)) for le, re in seg.sack]
             self.scoreboard.update(max(ack, una), blocks)
         if ack > snd.snd_una:
-            self._new_ack(ack, now)
+            self._new_ack(ack, now, delivered_before)
         elif is_dup:
             self._duplicate_ack(now)
         return True
 
-    def _new_ack(self, ack: int, now: int) -> None:
+    def _delivered_before(self, ack: int) -> int:
+        """Bytes below ``ack`` that earlier ACKs told had arrived: SACKed ones, or without SACK
+        one segment per duplicate ACK (all but the hole this ACK fills, as Linux counts)."""
+        if self.scoreboard.blocks:
+            return self.scoreboard.sacked_below(ack)
+        if self.config.limited_transmit and not self.sack_ok and self.recovery.recover is None:
+            snd = self.snd
+            return min(self.recovery.dupacks * snd.mss, max(ack - snd.snd_una - snd.mss, 0))
+        return 0
+
+    def _new_ack(self, ack: int, now: int, sacked: int) -> None:
+        """SND.UNA moves to ``ack``; ``sacked`` of the bytes it covers were SACKed before (and
+        grew nothing then: cwnd grows by what this ACK delivers, as Linux counts)."""
         snd, timers, recovery, cc = self.snd, self.timers, self.recovery, self.cc
         acked = snd.acked(ack)
         self.rtt.acked(ack, now)
         timers.persist_backoff = 0
         timers.rto_at = now + self.rtt.rto if snd.snd_nxt != snd.snd_una else None
         if recovery.recover is None:
-            cc.on_ack(acked, now, self.rtt.srtt)
+            valid = self.validation
+            if valid is None or valid.may_grow(cc.cwnd // snd.mss, cc.ssthresh // snd.mss):
+                cc.on_ack(acked - sacked, now, self.rtt.srtt)
         elif not recovery.partial(ack):
             recovery.leave(cc)
         elif self.sack_ok:  # RFC 6675: send what the pipe allows, holes first
@@ -533,17 +560,87 @@ class TcpEndpoint:
 
     def _send_data(self, now: int) -> None:
         snd, cc = self.snd, self.cc
+        before = len(self.out)
+        idle = self.config.slow_start_after_idle and not snd.flight and snd.unsent
+        if idle and snd.usable(cc.cwnd) > 0:  # data leaves now (a probe is not data)
+            self._restart_after_idle(now)
         if self.sack_ok and self.recovery.recover is not None:
             self._sack_send(now)  # in SACK recovery the pipe, not the flight, limits
+        elif self.config.min_tso_segs:
+            self._send_packets(now)
         else:
             while n := snd.next_size(cc.cwnd):
                 self._send_segment(n, now)
+        if self.validation is not None:
+            mss = snd.mss
+            packets_out = -(-snd.flight // mss)
+            any_sent = len(self.out) > before
+            self.validation.sent(packets_out, cc.cwnd // mss, snd.snd_una, snd.snd_nxt, any_sent)
         if snd.fin_due() and self.state in SENDING_STATES:
             seq = snd.fin_seq = snd.snd_nxt
             labels = RETRANSMISSION if snd.resent(seq, 0) else NO_FLAGS
             snd.snd_nxt = seq + 1
             snd.sent_to(snd.snd_nxt)
             self._emit(FIN | ACK, seq, b"", now, labels)
+
+    def _send_packets(self, now: int) -> None:
+        """New data as Linux hands it to a device with segmentation offload (tcp_write_xmit):
+        packets of up to ``_tso_segs()`` segments, none over half the congestion window (so
+        that two are in flight), each ending with PSH when it holds more than one segment
+        (Linux forces PSH on such packets to speed the receiver's GRO flush)."""
+        snd, cc, out = self.snd, self.cc, self.out
+        mss = snd.mss
+        size = self._tso_segs()
+        left = self._left_network()
+        while True:
+            cwnd = cc.cwnd // mss
+            in_flight = -(-(snd.flight - left) // mss)  # packets, as Linux counts them
+            quota = min(max(cwnd >> 1, 1), cwnd - in_flight, size)
+            first = len(out)
+            while len(out) - first < quota and (n := snd.next_size(cc.cwnd + left)):
+                self._send_segment(n, now)
+            if len(out) - first > 1:
+                out[-1][0].flags |= PSH
+            if len(out) - first < quota or quota <= 0:
+                return
+
+    def _restart_after_idle(self, now: int) -> None:
+        """Data after an idle time over an RTO: the window is stale (RFC 5681 4.1).  As Linux
+        does (tcp_cwnd_restart), halve cwnd for each RTO of idle time, not below the initial
+        window, and keep ssthresh at three quarters of the old cwnd at least."""
+        idle, rto, cc = now - self.last_data_sent, self.rtt.rto, self.cc
+        if not self.last_data_sent or idle <= rto:
+            return
+        restart = min(self.config.initial_cwnd * self.snd.mss, cc.cwnd)
+        cc.ssthresh = max(cc.ssthresh, cc.cwnd * 3 // 4)
+        cwnd = cc.cwnd
+        while (idle := idle - rto) > 0 and cwnd > restart:
+            cwnd >>= 1
+        cc.cwnd = max(cwnd, restart)
+
+    def _left_network(self) -> int:
+        """Bytes sent that duplicate ACKs say have left the network, outside recovery: those
+        SACKed, or a segment per duplicate ACK without SACK.  Limited transmit (RFC 3042)
+        sends new data in their place, as Linux's count of packets in flight does."""
+        if not self.config.limited_transmit or self.recovery.recover is not None:
+            return 0
+        if self.sack_ok:
+            return self.scoreboard.sacked
+        return min(self.recovery.dupacks * self.snd.mss, self.snd.flight)
+
+    def _tso_segs(self) -> int:
+        """Segments a packet may hold (Linux's tcp_tso_autosize): about a millisecond at the
+        pacing rate (twice cwnd per RTT in slow start, 1.2 times after), plus more on paths
+        of a few microseconds, up to the device's 64 KiB, and at least ``min_tso_segs``."""
+        srtt, cc, mss = self.rtt.srtt, self.cc, self.snd.mss
+        if not srtt:
+            return max(GSO_MAX_SIZE // mss, self.config.min_tso_segs)
+        ratio = 2.0 if cc.cwnd < cc.ssthresh // 2 else 1.2
+        budget = int(ratio * cc.cwnd * NS / srtt) >> PACING_SHIFT
+        min_rtt_us = (self.rtt.min_rtt or srtt) // 1000
+        if (shift := min_rtt_us >> TSO_RTT_LOG) < 32:
+            budget += GSO_MAX_SIZE >> shift
+        return max(min(budget, GSO_MAX_SIZE) // mss, self.config.min_tso_segs)
 
     def _send_segment(self, n: int, now: int) -> None:
         snd = self.snd
@@ -558,6 +655,7 @@ class TcpEndpoint:
             if not labels:
                 self.rtt.time(seq, now)
         snd.snd_nxt = seq + n
+        self.last_data_sent = now
         if last and snd.fin_queued and self.state in SENDING_STATES:
             flags |= FIN  # the FIN rides on the last data segment, as Linux does
             snd.fin_seq = snd.snd_nxt

@@ -1,15 +1,17 @@
 """The stacks the model can behave as: one row per profile, the settings it changes.
 
 ``rfc`` is the textbook TCP of the RFCs, as the lessons draw it.  ``linux`` is what Linux
-does by default on loopback (checked against the kernel in ``tests/test_sim_kernel.py``):
-CUBIC; SACK and timestamps offered in every SYN; the window scale chosen for the largest
-buffer the socket may grow to (tcp_rmem[2]); half the receive buffer advertised (as
-tcp_adv_win_scale = 1), the SYN's window rounded down to whole segments; SO_RCVBUF and
-SO_SNDBUF doubled;
-zero-window probes without data at SND.UNA - 1; the first segments and data a reader takes
-acknowledged at once (quick ACKs); a blocked call returning some 20 µs after its socket is
-ready (the thread must be scheduled); the loopback MTU of 65536, so an MSS of 65495.  RTO 1 s
-initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
+does by default on loopback (checked against the kernel in ``tests/test_sim_kernel.py`` and
+with packetdrill in ``tests/packetdrill/``): CUBIC; SACK and timestamps offered in every
+SYN; the window scale chosen for the largest buffer the socket may grow to (tcp_rmem[2]);
+half the receive buffer advertised (as tcp_adv_win_scale = 1), the SYN's window rounded
+down to whole segments; SO_RCVBUF and SO_SNDBUF doubled; zero-window probes without data at
+SND.UNA - 1; the first segments and data a reader takes acknowledged at once (quick ACKs); a
+blocked call returning some 20 µs after its socket is ready (the thread must be scheduled);
+segmentation offload, whose packets of more than one segment carry PSH; cwnd grown only
+while the sender uses it; limited transmit; slow start after idle; a shrunk window taken as
+advertised; an RTO of SRTT + max(4 RTTVAR, 200 ms); the loopback MTU of 65536, so an MSS of
+65495.  RTO 1 s initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ PROFILES = {
                 "window_share": 0.5,
                 "window_in_segments": True,
                 "quickack": 16,
+                "min_tso_segs": 2,
+                "cwnd_validation": True,
+                "limited_transmit": True,
+                "shrink_window": True,
+                "slow_start_after_idle": True,
+                "rto_min_variance": True,
                 "ack_on_read": True,
                 "wakeup": 0.00002,
             },

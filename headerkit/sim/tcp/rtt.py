@@ -12,14 +12,29 @@ class RttEstimator:
     """SRTT, RTTVAR and RTO (ns); ``timed`` is the segment being timed: (its first sequence
     number, when it was sent)."""
 
-    __slots__ = ("retries", "rto", "rto_max", "rto_min", "rttvar", "srtt", "timed")
+    __slots__ = (
+        "floor",
+        "min_rtt",
+        "retries",
+        "rto",
+        "rto_max",
+        "rto_min",
+        "rttvar",
+        "srtt",
+        "timed",
+    )
 
-    def __init__(self, initial: float, minimum: float, maximum: float) -> None:
+    def __init__(
+        self, initial: float, minimum: float, maximum: float, min_variance: bool = False
+    ) -> None:
         self.srtt: int | None = None
+        self.min_rtt: int | None = None  # the least sample (Linux keeps it for pacing)
         self.rttvar = 0
         self.rto = ns(initial)
         self.rto_min = ns(minimum)
         self.rto_max = ns(maximum)
+        # Linux bounds the variance term, not the sum: RTO = SRTT + max(4 RTTVAR, rto_min)
+        self.floor = self.rto_min if min_variance else CLOCK_GRANULARITY
         self.timed: tuple[int, int] | None = None
         self.retries = 0  # timeouts in a row, reset by an ACK of new data
 
@@ -43,13 +58,15 @@ class RttEstimator:
 
     def sample(self, rtt: int) -> None:
         """RFC 6298 section 2: the first measurement, then the smoothed ones."""
+        if self.min_rtt is None or rtt < self.min_rtt:
+            self.min_rtt = rtt
         if self.srtt is None:
             self.srtt = rtt
             self.rttvar = rtt // 2
         else:
             self.rttvar = (3 * self.rttvar + abs(self.srtt - rtt)) // 4
             self.srtt = (7 * self.srtt + rtt) // 8
-        rto = self.srtt + max(CLOCK_GRANULARITY, 4 * self.rttvar)
+        rto = self.srtt + max(self.floor, 4 * self.rttvar)
         self.rto = min(max(rto, self.rto_min), self.rto_max)
 
     def back_off(self) -> None:

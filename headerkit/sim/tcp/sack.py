@@ -48,6 +48,10 @@ class Scoreboard:
     def sacked(self) -> int:
         return sum(end - start for start, end in self.blocks)
 
+    def sacked_below(self, point: int) -> int:
+        """SACKed bytes before ``point``: delivered already when an ACK covers them."""
+        return sum(min(end, point) - start for start, end in self.blocks if start < point)
+
     def loss_point(self, mss: int) -> int | None:
         """Every byte not SACKed below this point is lost: more than (DupThresh - 1) * SMSS
         bytes above it are SACKed (RFC 6675 IsLost)."""

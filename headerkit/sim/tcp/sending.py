@@ -44,7 +44,7 @@ class Sender:
         self.snd_max = iss  # highest sequence number sent, zero-window probes included
         self.snd_high = iss  # highest sent by segments that are not probes (tshark's nextseq)
         self.snd_wnd = 0
-        self.snd_right = iss  # right edge of the peer's window; never moves left
+        self.snd_right = iss  # right edge of the peer's window (left only if shrink_window)
         self.snd_wl1 = 0
         self.snd_wl2 = 0
         self.snd_wscale = 0
@@ -158,7 +158,7 @@ class Sender:
             self.snd_wnd = win
             self.snd_wl1 = seq
             self.snd_wl2 = ack
-            if ack + win > self.snd_right:
+            if ack + win > self.snd_right or self.config.shrink_window:
                 self.snd_right = ack + win
             if win > self.max_snd_wnd:
                 self.max_snd_wnd = win
