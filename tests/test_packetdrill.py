@@ -108,7 +108,9 @@ def test_a_nonblocking_read_with_nothing_to_read_is_eagain() -> None:
     ("line", "feature"),
     [
         ("+0 poll([{fd=4, events=POLLIN}], 1, 0) = 0", "poll()"),
-        ("+0 setsockopt(4, SOL_TCP, TCP_CORK, [1], 4) = 0", "TCP_CORK"),
+        ("+0 setsockopt(4, SOL_TCP, TCP_USER_TIMEOUT, [1], 4) = 0", "TCP_USER_TIMEOUT"),
+        ("+0 send(4, ..., 10, MSG_EOR) = 10", "send\\(\\) flags MSG_EOR"),
+        ("+0 sendmsg(4, {msg_flags=0}, 0) = 10", "without an msg_iov"),
         ("+0 < [ect0] . 1:1(0) ack 1 win 512", "ECN"),
         ("+0 %{ assert tcpi_lost == 0 }%", "tcp_info field tcpi_lost"),
         ("+0 %{ import os }%", "inline Python statement `import os`"),
@@ -266,6 +268,20 @@ def test_tcp_info_assertions_read_the_models_state() -> None:
     assert run_script(parse_script(script))
     with pytest.raises(ScriptMismatch, match=r"tcpi_snd_cwnd = 10"):
         run_script(parse_script(script.replace("tcpi_snd_cwnd == 10", "tcpi_snd_cwnd == 11")))
+
+
+def test_sendmsg_sends_its_iovecs_and_msg_more_holds_them() -> None:
+    """sendmsg() writes the sum of its iovecs; with MSG_MORE a partial segment waits (here
+    for the next call without it), and its segment carries no PSH."""
+    more = "   +0 sendmsg(6, {msg_name(...)=..., msg_iov(2)=[{..., 100}, {..., 195}], msg_flags=0}"
+    script = TSO.replace(
+        "   +0 write(6, ..., 3000) = 3000\n   +0 > P. 1:3001(3000) ack 1\n",
+        more + ", MSG_MORE) = 295\n   +0 send(6, ..., 5, 0) = 5\n   +0 > P. 1:301(300) ack 1\n",
+    )
+    assert run_script(parse_script(script))
+    waiting = script.replace("   +0 send(6, ..., 5, 0) = 5\n", "")
+    with pytest.raises(ScriptMismatch, match="sent nothing"):
+        run_script(parse_script(waiting))
 
 
 def test_a_value_the_grammar_takes_but_python_cannot_is_a_script_error() -> None:

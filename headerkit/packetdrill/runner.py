@@ -548,22 +548,50 @@ def _connect(run: Run, event: Event, call: Syscall) -> Outcome:
 
 
 def _write(run: Run, event: Event, call: Syscall) -> Outcome:
-    fd = _fd(run, event, call)
+    """write(fd, buf, size), send(fd, buf, size, flags), sendto(...): ``size`` bytes."""
     size = _int_arg(call.args, 2, 0)
+    return _send(run, event, call, size, call.args[3] if len(call.args) > 3 else 0)
+
+
+def _sendmsg(run: Run, event: Event, call: Syscall) -> Outcome:
+    """sendmsg(fd, {msg_iov(n)=[{..., len}, ...], ...}, flags): the iovecs' bytes."""
+    message = call.args[1] if len(call.args) > 1 else None
+    iov = message.get("msg_iov") if isinstance(message, dict) else None
+    if not isinstance(iov, list) or not all(isinstance(v, dict) for v in iov):
+        run.unsupported(event, "sendmsg() without an msg_iov list")
+    assert isinstance(iov, list)
+    size = sum(n for v in iov if isinstance(v, dict) for n in v.values() if isinstance(n, int))
+    return _send(run, event, call, size, call.args[2] if len(call.args) > 2 else 0)
+
+
+_SEND_FLAGS = {"MSG_MORE", "MSG_NOSIGNAL"}  # flags the model has (no signals: EPIPE only)
+
+
+def _send(run: Run, event: Event, call: Syscall, size: int, flags: Arg) -> Outcome:
+    fd = _fd(run, event, call)
     if size < 0 or size > _MAX_SEGMENT * 16:
         run.unsupported(event, f"a write of {size} bytes")
-    if len(call.args) > 3 and call.args[3] not in (0, Elided.ELIDED):
-        run.unsupported(event, f"send() flags {_text(call.args[3])}")
-    taken = [run.stack.send(bytes(size), run.now)]
+    names = set() if flags in (0, Elided.ELIDED) else _flag_names(flags)
+    if not names <= _SEND_FLAGS:
+        run.unsupported(event, f"{call.name}() flags {_text(flags)}")
+    more = "MSG_MORE" in names
+    taken = [run.stack.send(bytes(size), run.now, more)]
     if fd in run.nonblocking:
         return (taken[0], None) if taken[0] else (-1, "EAGAIN")
 
     def all_taken() -> int | None:
         if taken[0] < size:
-            taken[0] += run.stack.send(bytes(size - taken[0]), run.now)
+            taken[0] += run.stack.send(bytes(size - taken[0]), run.now, more)
         return size if taken[0] >= size else None
 
     return all_taken
+
+
+def _flag_names(flags: Arg) -> set[str]:
+    """``MSG_MORE`` or ``O_RDWR|O_NONBLOCK`` (a set, as the parser reads it): the names."""
+    if isinstance(flags, frozenset):
+        return set(flags)
+    return {str(flags)}
 
 
 def _read(run: Run, event: Event, call: Syscall) -> Outcome:
@@ -606,9 +634,7 @@ def _fcntl(run: Run, event: Event, call: Syscall) -> Outcome:
         return O_RDWR | (O_NONBLOCK if fd in run.nonblocking else 0), None
     if command != "F_SETFL":
         run.unsupported(event, f"fcntl {_text(command)}")
-    flags = call.args[2] if len(call.args) > 2 else ""
-    names = flags if isinstance(flags, frozenset) else {flags}
-    if "O_NONBLOCK" in names:
+    if "O_NONBLOCK" in _flag_names(call.args[2] if len(call.args) > 2 else ""):
         run.nonblocking.add(fd)
     else:
         run.nonblocking.discard(fd)
@@ -620,6 +646,7 @@ SOCKET_OPTIONS = {
     "SO_RCVBUF": "rcvbuf",
     "SO_SNDBUF": "sndbuf",
     "TCP_NODELAY": "nodelay",
+    "TCP_CORK": "cork",
     "TCP_MAXSEG": "mss",
     "SO_KEEPALIVE": "keepalive",
     "TCP_KEEPIDLE": "keepalive",
@@ -627,6 +654,7 @@ SOCKET_OPTIONS = {
     "TCP_KEEPCNT": "keepalive_probes",
 }
 _NO_EFFECT = {"SO_REUSEADDR", "SO_REUSEPORT"}
+_NOT_OPEN = frozenset({TcpState.CLOSED, TcpState.LISTEN})  # options that shape the SYN apply
 
 
 def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
@@ -639,9 +667,10 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
     assert isinstance(name, str)
     value = _int_arg(call.args, 3, 0)
     target = SOCKET_OPTIONS[name]
-    if target in ("rcvbuf", "mss") and run.stack.endpoint is not None:
+    if target in ("rcvbuf", "mss") and run.stack.state not in _NOT_OPEN:
         run.unsupported(event, f"{name} on a connection already open")
-    changes: dict[str, object] = {target: bool(value) if target == "nodelay" else value}
+    flag = target in ("nodelay", "cork")
+    changes: dict[str, object] = {target: bool(value) if flag else value}
     if target in ("rcvbuf", "sndbuf"):
         changes[target] = socket_buffer(PROFILES[run.profile], value)
     if target == "rcvbuf":  # the buffer is fixed; the scale is chosen for it (as Linux)
@@ -652,6 +681,9 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
     elif name == "SO_KEEPALIVE":
         changes["keepalive"] = run.keepidle if value else None
     run.stack.reconfigure(run.now, **changes)
+    if (name == "TCP_NODELAY" and value) or (name == "TCP_CORK" and not value):
+        # Linux pushes what waits; a partial segment too unless Nagle holds it after uncorking
+        run.stack.push_pending(run.now, partial=run.stack.config.nodelay)
     return 0, None
 
 
@@ -686,6 +718,7 @@ _SYSCALLS: dict[str, Callable[[Run, Event, Syscall], Outcome]] = {
     "connect": _connect,
     "write": _write,
     "send": _write,
+    "sendmsg": _sendmsg,
     "sendto": _write,
     "read": _read,
     "recv": _read,

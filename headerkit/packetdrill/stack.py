@@ -74,6 +74,12 @@ class LocalStack:
         if self.endpoint is not None:
             self.endpoint.reconfigure(self.config, now)
 
+    def push_pending(self, now: int, partial: bool) -> None:
+        """TCP_NODELAY set, or TCP_CORK removed: what waits is sent."""
+        if self.endpoint is not None:
+            self.endpoint.push_pending(now, partial)
+            self._collect(now)
+
     def listen(self) -> None:
         self._open().listen()
 
@@ -81,8 +87,8 @@ class LocalStack:
         self._open().connect(now)
         self._collect(now)
 
-    def send(self, data: bytes, now: int) -> int:
-        taken = self._open().send(data, now)
+    def send(self, data: bytes, now: int, more: bool = False) -> int:
+        taken = self._open().send(data, now, more)
         self._collect(now)
         return taken
 

@@ -31,6 +31,10 @@ class TcpConfig:
     window_share: float = 1.0  # of the free receive buffer, what is advertised
     window_in_segments: bool = False  # a SYN's window is rounded down to whole segments
     nodelay: bool = False
+    minshall: bool = False  # Nagle holds a small segment only while a small one is in flight
+    cork: bool = False  # TCP_CORK: hold a segment until it is full (or uncorked, or ~RTO)
+    push_per_write: bool = False  # PSH where a send() call's data ends (Linux), not when
+    # the send buffer empties (BSD)
     delayed_ack: bool = True
     delack_timeout: float = 0.040
     ack_every: int = 2

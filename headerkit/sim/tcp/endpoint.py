@@ -111,8 +111,18 @@ class TcpEndpoint:
         """Socket options changed on a live connection (setsockopt): the parts read the new
         ones, and the timers they govern start again (SO_KEEPALIVE's idle time)."""
         self.config = self.snd.config = self.rcv.config = config
+        if self.state is State.CLOSED or self.state is State.LISTEN:
+            self.snd.mss = config.mss  # TCP_MAXSEG before the handshake: the MSS to offer
         self.timers.keepalive_at = None
         self._arm(now)
+
+    def push_pending(self, now: int, partial: bool) -> None:
+        """Send what waits, as setting TCP_NODELAY or removing TCP_CORK does in Linux;
+        ``partial``: a partial segment goes too, whatever Nagle or a cork would say."""
+        if self.state in SENDING_STATES:
+            self.snd.push_once = partial
+            self._push(now)
+            self.snd.push_once = False
 
     # ----------------------------------------------------------------- application calls
 
@@ -125,15 +135,19 @@ class TcpEndpoint:
         self._send_syn(now)
         self._arm(now)
 
-    def send(self, data: bytes | memoryview, now: int) -> int:
-        """Copy as much of ``data`` as the send buffer has room for; return how much."""
+    def send(self, data: bytes | memoryview, now: int, more: bool = False) -> int:
+        """Copy as much of ``data`` as the send buffer has room for; return how much.
+        ``more`` (MSG_MORE): more data follows, so a partial segment waits for it."""
         if self.error:
             raise SocketError(self.error)
-        if self.snd.fin_queued or self.state not in SEND_CALL_STATES:
+        snd = self.snd
+        if snd.fin_queued or self.state not in SEND_CALL_STATES:
             raise SocketError("EPIPE")
-        n = self.snd.write(data)
+        n = snd.write(data, more)
         if n:
+            snd.more = more
             self._push(now)
+            snd.more = False
         return n
 
     def recv(self, n: int, now: int) -> bytes | None:
@@ -276,7 +290,7 @@ class TcpEndpoint:
         usable = snd.usable(self.cc.cwnd)
         if usable > 0:
             self.notes.append((Kind.TIMER, "persist: forcing out a small segment"))
-            self._send_segment(min(usable, snd.mss, snd.unsent), now)
+            self._send_segment(min(usable, snd.mss, snd.unsent), now, push=True)
         elif self.config.zero_window_probe == "stale":  # Linux: no data, one below SND.UNA
             probe_text = f"persist #{timers.persist_backoff + 1}: zero-window probe, no data"
             self.notes.append((Kind.TIMER, probe_text))
@@ -642,12 +656,12 @@ class TcpEndpoint:
             budget += GSO_MAX_SIZE >> shift
         return max(min(budget, GSO_MAX_SIZE) // mss, self.config.min_tso_segs)
 
-    def _send_segment(self, n: int, now: int) -> None:
+    def _send_segment(self, n: int, now: int, push: bool = False) -> None:
         snd = self.snd
         seq = snd.snd_nxt
         data = snd.data(seq, n)
         last = snd.is_last(seq, n)
-        flags = ACK | PSH if last else ACK
+        flags = ACK | PSH if snd.pushes(seq, n, last) or push else ACK
         if snd.resent(seq, n):
             labels = RETRANSMISSION
         else:
@@ -655,6 +669,8 @@ class TcpEndpoint:
             if not labels:
                 self.rtt.time(seq, now)
         snd.snd_nxt = seq + n
+        if n < snd.mss:
+            snd.snd_sml = snd.snd_nxt
         self.last_data_sent = now
         if last and snd.fin_queued and self.state in SENDING_STATES:
             flags |= FIN  # the FIN rides on the last data segment, as Linux does

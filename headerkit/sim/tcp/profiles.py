@@ -8,7 +8,9 @@ half the receive buffer advertised (as tcp_adv_win_scale = 1), the SYN's window 
 down to whole segments; SO_RCVBUF and SO_SNDBUF doubled; zero-window probes without data at
 SND.UNA - 1; the first segments and data a reader takes acknowledged at once (quick ACKs); a
 blocked call returning some 20 µs after its socket is ready (the thread must be scheduled);
-segmentation offload, whose packets of more than one segment carry PSH; cwnd grown only
+Minshall's Nagle (a small segment waits only for an earlier small one); PSH where each
+send() call's data ends (none after MSG_MORE); segmentation offload, whose
+packets of more than one segment carry PSH too; cwnd grown only
 while the sender uses it; limited transmit; slow start after idle; a shrunk window taken as
 advertised; an RTO of SRTT + max(4 RTTVAR, 200 ms); the loopback MTU of 65536, so an MSS of
 65495.  RTO 1 s initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
@@ -52,6 +54,8 @@ PROFILES = {
                 "quickack": 16,
                 "min_tso_segs": 2,
                 "cwnd_validation": True,
+                "push_per_write": True,
+                "minshall": True,
                 "limited_transmit": True,
                 "shrink_window": True,
                 "slow_start_after_idle": True,

@@ -19,13 +19,16 @@ class Sender:
         "fin_seq",
         "iss",
         "max_snd_wnd",
+        "more",
         "mss",
         "peer_ack",
         "peer_win",
+        "push_once",
         "snd_high",
         "snd_max",
         "snd_nxt",
         "snd_right",
+        "snd_sml",
         "snd_una",
         "snd_wl1",
         "snd_wl2",
@@ -33,6 +36,7 @@ class Sender:
         "snd_wscale",
         "sndq",
         "sndq_seq",
+        "write_ends",
     )
 
     def __init__(self, config: TcpConfig, iss: int) -> None:
@@ -44,6 +48,7 @@ class Sender:
         self.snd_max = iss  # highest sequence number sent, zero-window probes included
         self.snd_high = iss  # highest sent by segments that are not probes (tshark's nextseq)
         self.snd_wnd = 0
+        self.snd_sml = iss  # end of the last segment smaller than the MSS (Minshall's Nagle)
         self.snd_right = iss  # right edge of the peer's window (left only if shrink_window)
         self.snd_wl1 = 0
         self.snd_wl2 = 0
@@ -56,6 +61,9 @@ class Sender:
         self.fin_queued = False
         self.fin_seq: int | None = None
         self.fin_acked = False
+        self.more = False  # the send() call in progress has MSG_MORE: hold a partial segment
+        self.push_once = False  # the next pass sends partial segments whatever holds them
+        self.write_ends: list[int] = []  # where unsent send() calls end, for PSH
 
     @property
     def flight(self) -> int:
@@ -71,13 +79,28 @@ class Sender:
     def unsent(self) -> int:
         return self.sndq_seq + len(self.sndq) - self.snd_nxt
 
-    def write(self, data: bytes | memoryview) -> int:
-        """Copy as much of ``data`` as the send buffer has room for; return how much."""
+    def write(self, data: bytes | memoryview, more: bool = False) -> int:
+        """Copy as much of ``data`` as the send buffer has room for; return how much.
+        Unless ``more`` follows (MSG_MORE), the call's end is where PSH goes."""
         n = min(self.config.sndbuf - len(self.sndq), len(data))
         if n <= 0:
             return 0
         self.sndq += data[:n]
+        if not more and self.config.push_per_write:
+            self.write_ends.append(self.sndq_seq + len(self.sndq))
         return n
+
+    def pushes(self, seq: int, n: int, last: bool) -> bool:
+        """Does the segment of ``n`` bytes from ``seq`` carry PSH?  Where a send() call's data
+        ends in it (push_per_write), else where it empties the send buffer (``last``)."""
+        if not self.config.push_per_write:
+            return last
+        ends, end = self.write_ends, seq + n
+        pushed = False
+        while ends and ends[0] <= end:
+            if ends.pop(0) > seq:
+                pushed = True
+        return pushed
 
     def usable(self, cwnd: int) -> int:
         """New bytes the windows allow now: min(cwnd, rwnd) less what is in flight."""
@@ -99,11 +122,20 @@ class Sender:
             n = unsent
         if mss < n:
             n = mss
+        config = self.config
+        if (
+            n == unsent < mss
+            and (config.cork or self.more)
+            and not (self.push_once or self.fin_queued)
+        ):
+            return 0  # TCP_CORK or MSG_MORE: a partial segment waits for more data
         if n < mss and nxt != self.snd_una:
             if n < unsent and n < self.max_snd_wnd // 2:
                 return 0  # sender silly-window avoidance
-            if not (self.config.nodelay or self.fin_queued):
-                return 0  # Nagle: one small segment in flight at a time
+            if config.nodelay or self.fin_queued or self.push_once:
+                return n
+            if not config.minshall or self.snd_sml > self.snd_una:
+                return 0  # Nagle: wait while data is unacknowledged (Minshall: small data)
         return n
 
     def data(self, seq: int, n: int) -> bytes:
