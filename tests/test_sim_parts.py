@@ -20,6 +20,7 @@ from headerkit.sim.report import summary
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp.congestion import controller
 from headerkit.sim.tcp.congestion.cubic import BETA, C
+from headerkit.sim.tcp.profiles import LINUX_RMEM
 from headerkit.sim.tcp.sack import Scoreboard, receiver_blocks
 from headerkit.sim.trace import Kind
 
@@ -197,6 +198,40 @@ def test_offload_packets_of_several_segments_end_with_psh() -> None:
     assert [bool(s.flags & t.PSH) for s in halves] == ([False] * 4 + [True]) * 2
     single = first_flight(0)  # without offload, PSH only where the send buffer empties
     assert not any(s.flags & t.PSH for s in single)
+
+
+def advertised(rcvbuf: int | None) -> list[int]:
+    """The receiver's windows (scaled) through a 4 MB transfer to a reader that keeps up, on
+    a path of 2 ms round trips and an Ethernet MSS (the sender's slow start lets the reader
+    take more each round trip)."""
+    reader: dict[str, object] = {
+        "calls": [{"call": "recv", "size": 1 << 16, "loop": True}, {"call": "close"}]
+    }
+    if rcvbuf is not None:
+        reader["rcvbuf"] = rcvbuf
+    scenario = scenario_from_dict(
+        {
+            "seed": 1,
+            "profile": "linux",
+            "path": {"delay": 0.001},
+            "a": {"mss": 1460, "sndbuf": 4 << 20, "calls": [{"call": "send", "size": 4_000_000}]},
+            "b": {"mss": 1460, **reader},
+        }
+    )
+    result = simulate(scenario)
+    scale = sent(result, 1)[0].wscale or 0
+    return [s.window << scale for s in sent(result, 1)[1:] if s.flags & t.ACK]
+
+
+def test_the_receive_buffer_grows_with_what_the_reader_takes() -> None:
+    """Autotuning (Linux's dynamic right-sizing): a reader that keeps up lets the buffer and
+    its window grow past the first 64 KiB, never past half of tcp_rmem[2]; a buffer set with
+    SO_RCVBUF stays as set."""
+    grown = advertised(None)
+    assert max(grown) > 8 * 65536
+    assert max(grown) <= LINUX_RMEM[2] // 2
+    fixed = advertised(65536)  # doubled to 128 KiB, half of it advertised
+    assert max(fixed) <= 65536
 
 
 # -- the linux profile ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ from headerkit.flows.flags import NO_FLAGS, Analysis
 from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
 from headerkit.sim.clock import NS, ns
 from headerkit.sim.segment import Segment
+from headerkit.sim.tcp.autotuning import Autotuning
 from headerkit.sim.tcp.config import (
     DEFAULT_MSS,
     GSO_MAX_SIZE,
@@ -154,7 +155,7 @@ class TcpEndpoint:
         """Up to ``n`` bytes; ``b""`` at end of stream; None when a call would block."""
         rcv = self.rcv
         if rcv.rcvq:
-            data = rcv.read(n)
+            data = rcv.read(n, now)
             due = rcv.window_opened() or (self.config.ack_on_read and rcv.unacked_segments)
             if due and self.state in CAN_RECEIVE_DATA and not rcv.eof:
                 rcv.ack_now = True
@@ -411,6 +412,8 @@ class TcpEndpoint:
                 return
             if self.state in CAN_RECEIVE_DATA:
                 rcv.accept(seq, payload)
+                if rcv.tuning is not None:
+                    self._measure_rtt(rcv.tuning, seg, now)
         if flags & FIN:
             fin = seq + len(seg.payload)
             if rcv.peer_fin is None or fin < rcv.peer_fin:
@@ -742,6 +745,18 @@ class TcpEndpoint:
         if flags & ACK:
             rcv.ack_sent(ack, scaled)
             self.timers.delack_at = None
+
+    def _measure_rtt(self, tuning: Autotuning, seg: Segment, now: int) -> None:
+        """The receiver's RTT for autotuning: from the echo of our timestamp in a full-sized
+        segment, or else by how long a window of data takes."""
+        stamps = seg.timestamps
+        if self.ts_ok and stamps is not None and stamps[1]:
+            if len(seg.payload) >= self.rcv.mss - TIMESTAMPS_SPACE:
+                ticks = seqnum.diff(self._tsval(now), stamps[1])
+                if 0 <= ticks < 1 << 30:
+                    tuning.rtt_sample(max(ticks, 1) * TS_TICK, by_window=False)
+        else:
+            tuning.data_arrived(self.rcv.rcv_nxt, self.rcv.rcv_wnd, now)
 
     def _tsval(self, now: int) -> int:
         """The timestamp clock (RFC 7323): milliseconds, as Linux's, from a random start."""

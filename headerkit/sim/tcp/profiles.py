@@ -9,11 +9,11 @@ down to whole segments; SO_RCVBUF and SO_SNDBUF doubled; zero-window probes with
 SND.UNA - 1; the first segments and data a reader takes acknowledged at once (quick ACKs); a
 blocked call returning some 20 µs after its socket is ready (the thread must be scheduled);
 Minshall's Nagle (a small segment waits only for an earlier small one); PSH where each
-send() call's data ends (none after MSG_MORE); segmentation offload, whose
-packets of more than one segment carry PSH too; cwnd grown only
-while the sender uses it; limited transmit; slow start after idle; a shrunk window taken as
-advertised; an RTO of SRTT + max(4 RTTVAR, 200 ms); the loopback MTU of 65536, so an MSS of
-65495.  RTO 1 s initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
+send() call's data ends (none after MSG_MORE); segmentation offload, whose packets of more
+than one segment carry PSH too; cwnd grown only while the sender uses it; limited transmit;
+slow start after idle; a shrunk window taken as advertised; an RTO of SRTT + max(4 RTTVAR,
+200 ms); receive-buffer autotuning up to tcp_rmem[2]; the loopback MTU of 65536, so an MSS
+of 65495.  RTO 1 s initial and 200 ms minimum and TIME-WAIT 60 s are both profiles' defaults.
 """
 
 from __future__ import annotations

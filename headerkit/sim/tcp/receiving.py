@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 
+from headerkit.sim.tcp.autotuning import Autotuning
 from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig
 from headerkit.sim.tcp.sack import MAX_BLOCKS, receiver_blocks
 
@@ -37,7 +38,9 @@ class Receiver:
         "rcv_adv",
         "rcv_nxt",
         "rcv_wscale",
+        "rcvbuf",
         "rcvq",
+        "tuning",
         "unacked_segments",
     )
 
@@ -49,6 +52,12 @@ class Receiver:
         self.rcv_adv = 0  # right edge of the window advertised; never moves left
         self.rcv_wscale = wscale
         self.rcvq = bytearray()  # received in order, not yet read
+        self.rcvbuf = config.rcvbuf  # grows with autotuning, up to config.rcvbuf_max
+        limit, mss = config.rcvbuf_max or 0, config.mss
+        first = min(self.free_window(), 10 * mss)  # Linux: the first window, at most 10 MSS
+        self.tuning = (
+            Autotuning(limit, config.window_share, mss, first) if limit > config.rcvbuf else None
+        )
         self.ooo: dict[int, bytes] = {}  # pieces after a gap, by first sequence number
         self.ooo_starts: list[int] = []  # their keys, as a heap
         self.ooo_bytes = 0  # bytes held in them
@@ -153,9 +162,11 @@ class Receiver:
             return []
         return receiver_blocks(self.ooo, self.ooo_recent, limit)
 
-    def read(self, n: int) -> bytes:
+    def read(self, n: int, now: int) -> bytes:
         data = bytes(self.rcvq[:n])
         del self.rcvq[:n]
+        if self.tuning is not None:
+            self.rcvbuf = self.tuning.taken(len(data), now, self.rcvbuf)
         return data
 
     def take_fin(self) -> bool:
@@ -171,12 +182,12 @@ class Receiver:
 
     def sws_threshold(self) -> int:
         """The least worth advertising: min(half the buffer, one MSS) (RFC 9293 3.8.6.2.2)."""
-        half = self.config.rcvbuf >> 1
+        half = self.rcvbuf >> 1
         return half if half < self.mss else self.mss
 
     def free_window(self) -> int:
         """The window the free buffer allows: all of it, or the share the stack advertises."""
-        free = self.config.rcvbuf - len(self.rcvq)
+        free = self.rcvbuf - len(self.rcvq)
         share = self.config.window_share
         return free if share == 1.0 else int(free * share)
 
@@ -184,7 +195,7 @@ class Receiver:
         """After the application read: is the window worth an update (it can grow by at
         least the SWS threshold, and what was advertised is a quarter of the buffer or less)?"""
         cur = self.rcv_wnd
-        return self.free_window() - cur >= self.sws_threshold() and 4 * cur <= self.config.rcvbuf
+        return self.free_window() - cur >= self.sws_threshold() and 4 * cur <= self.rcvbuf
 
     def advertise(self) -> int:
         """Move the window's right edge (receiver SWS avoidance); the window field's value."""
