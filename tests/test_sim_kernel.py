@@ -135,6 +135,7 @@ CASES = [
     *(f"{name}:{v}" for name in ("hello-world", "close") for v in variants(name)),
     "hello-world",
     "close",
+    "bulk",
 ]
 CASES.remove("close:simultaneous")
 CASES.remove("hello-world:waitall")

@@ -74,7 +74,8 @@ class TcpConfig:
 
 def wscale_for(rcvbuf: int) -> int:
     """The least shift that brings ``rcvbuf`` within the 16-bit window field (RFC 7323;
-    Linux computes its choice the same way from the largest buffer it may grow to)."""
+    Linux computes its choice the same way, as ilog2 less 15, from the largest buffer the
+    socket may grow to, or the largest window a buffer fixed by SO_RCVBUF offers)."""
     shift = 0
     while (rcvbuf >> shift) > 0xFFFF and shift < 14:
         shift += 1

@@ -87,7 +87,9 @@ class TcpEndpoint:
         self.app_closed = False
         self.read_shut = False  # shutdown(SHUT_RD): a recv() with nothing to read returns 0
         self.iss = iss
-        largest = config.rcvbuf_max or config.rcvbuf
+        # the scale fits the largest buffer the socket may grow to, or (SO_RCVBUF fixed it)
+        # the largest window that buffer offers, as Linux's tcp_select_initial_window
+        largest = config.rcvbuf_max or int(config.rcvbuf * config.window_share)
         shift = wscale_for(largest) if config.wscale is None else config.wscale
         self.wscale_ok = False
         self.sack_ok = False  # both sides offered SACK (RFC 2018)
