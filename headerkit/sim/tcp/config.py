@@ -10,9 +10,6 @@ PROBES = ("data", "stale")
 """Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
 CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
 DEFAULT_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
-GSO_MAX_SIZE = 65536  # the largest packet a stack hands a device with segmentation offload
-PACING_SHIFT = 10  # Linux sizes offload packets to 2**-10 s at the pacing rate (sk_pacing_shift)
-TSO_RTT_LOG = 9  # net.ipv4.tcp_tso_rtt_log: paths under 2**9 us get larger packets
 KEEPALIVE_TIME = 7200.0  # seconds idle before SO_KEEPALIVE's first probe (Linux's default)
 
 

@@ -29,16 +29,10 @@ from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
 from headerkit.sim.clock import NS, ns
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp.autotuning import Autotuning
-from headerkit.sim.tcp.config import (
-    DEFAULT_MSS,
-    GSO_MAX_SIZE,
-    PACING_SHIFT,
-    TSO_RTT_LOG,
-    TcpConfig,
-    wscale_for,
-)
+from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig, wscale_for
 from headerkit.sim.tcp.congestion import CongestionControl, controller
-from headerkit.sim.tcp.congestion.validation import CwndValidation
+from headerkit.sim.tcp.congestion.validation import CwndValidation, restart_after_idle
+from headerkit.sim.tcp.offload import tso_segs
 from headerkit.sim.tcp.receiving import Receiver
 from headerkit.sim.tcp.recovery import Recovery
 from headerkit.sim.tcp.rtt import RttEstimator
@@ -581,8 +575,9 @@ class TcpEndpoint:
         snd, cc = self.snd, self.cc
         before = len(self.out)
         idle = self.config.slow_start_after_idle and not snd.flight and snd.unsent
-        if idle and snd.usable(cc.cwnd) > 0:  # data leaves now (a probe is not data)
-            self._restart_after_idle(now)
+        if idle and self.last_data_sent and snd.usable(cc.cwnd) > 0:  # data leaves now
+            initial = self.config.initial_cwnd * snd.mss
+            restart_after_idle(cc, now - self.last_data_sent, self.rtt.rto, initial)
         if self.sack_ok and self.recovery.recover is not None:
             self._sack_send(now)  # in SACK recovery the pipe, not the flight, limits
         elif self.config.min_tso_segs:
@@ -609,7 +604,8 @@ class TcpEndpoint:
         (Linux forces PSH on such packets to speed the receiver's GRO flush)."""
         snd, cc, out = self.snd, self.cc, self.out
         mss = snd.mss
-        size = self._tso_segs()
+        rtt = self.rtt
+        size = tso_segs(cc.cwnd, cc.ssthresh, mss, rtt.srtt, rtt.min_rtt, self.config.min_tso_segs)
         left = self._left_network()
         while True:
             cwnd = cc.cwnd // mss
@@ -623,20 +619,6 @@ class TcpEndpoint:
             if len(out) - first < quota or quota <= 0:
                 return
 
-    def _restart_after_idle(self, now: int) -> None:
-        """Data after an idle time over an RTO: the window is stale (RFC 5681 4.1).  As Linux
-        does (tcp_cwnd_restart), halve cwnd for each RTO of idle time, not below the initial
-        window, and keep ssthresh at three quarters of the old cwnd at least."""
-        idle, rto, cc = now - self.last_data_sent, self.rtt.rto, self.cc
-        if not self.last_data_sent or idle <= rto:
-            return
-        restart = min(self.config.initial_cwnd * self.snd.mss, cc.cwnd)
-        cc.ssthresh = max(cc.ssthresh, cc.cwnd * 3 // 4)
-        cwnd = cc.cwnd
-        while (idle := idle - rto) > 0 and cwnd > restart:
-            cwnd >>= 1
-        cc.cwnd = max(cwnd, restart)
-
     def _left_network(self) -> int:
         """Bytes sent that duplicate ACKs say have left the network, outside recovery: those
         SACKed, or a segment per duplicate ACK without SACK.  Limited transmit (RFC 3042)
@@ -646,20 +628,6 @@ class TcpEndpoint:
         if self.sack_ok:
             return self.scoreboard.sacked
         return min(self.recovery.dupacks * self.snd.mss, self.snd.flight)
-
-    def _tso_segs(self) -> int:
-        """Segments a packet may hold (Linux's tcp_tso_autosize): about a millisecond at the
-        pacing rate (twice cwnd per RTT in slow start, 1.2 times after), plus more on paths
-        of a few microseconds, up to the device's 64 KiB, and at least ``min_tso_segs``."""
-        srtt, cc, mss = self.rtt.srtt, self.cc, self.snd.mss
-        if not srtt:
-            return max(GSO_MAX_SIZE // mss, self.config.min_tso_segs)
-        ratio = 2.0 if cc.cwnd < cc.ssthresh // 2 else 1.2
-        budget = int(ratio * cc.cwnd * NS / srtt) >> PACING_SHIFT
-        min_rtt_us = (self.rtt.min_rtt or srtt) // 1000
-        if (shift := min_rtt_us >> TSO_RTT_LOG) < 32:
-            budget += GSO_MAX_SIZE >> shift
-        return max(min(budget, GSO_MAX_SIZE) // mss, self.config.min_tso_segs)
 
     def _send_segment(self, n: int, now: int, push: bool = False) -> None:
         snd = self.snd

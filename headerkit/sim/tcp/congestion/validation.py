@@ -8,6 +8,8 @@ while the window was full."""
 
 from __future__ import annotations
 
+from headerkit.sim.tcp.congestion import CongestionControl
+
 
 class CwndValidation:
     __slots__ = ("cwnd_limited", "max_packets_out", "usage_seq")
@@ -36,3 +38,17 @@ class CwndValidation:
         if cwnd < ssthresh:  # slow start
             return cwnd < 2 * self.max_packets_out
         return self.cwnd_limited
+
+
+def restart_after_idle(cc: CongestionControl, idle: int, rto: int, initial: int) -> None:
+    """Data after ``idle`` ns without any: a window older than an RTO is stale (RFC 5681
+    4.1).  As Linux (tcp_cwnd_restart): cwnd halves for each RTO idle, not below the initial
+    window; ssthresh keeps at least three quarters of the old cwnd."""
+    if idle <= rto:
+        return
+    restart = min(initial, cc.cwnd)
+    cc.ssthresh = max(cc.ssthresh, cc.cwnd * 3 // 4)
+    cwnd = cc.cwnd
+    while (idle := idle - rto) > 0 and cwnd > restart:
+        cwnd >>= 1
+    cc.cwnd = max(cwnd, restart)
