@@ -16,7 +16,7 @@ from headerkit.captures.decoded import decode_capture
 from headerkit.errors import HeaderkitError
 from headerkit.replay import ReplayError, infer, model_segments, replay, stream_segments, what_if
 from headerkit.replay.compare import outline
-from headerkit.sim import builtin_names, load_scenario, simulate, variants
+from headerkit.sim import builtin_names, load_scenario, scenario_from_dict, simulate, variants
 from headerkit.sim.pcap import write_pcap
 from tests.conftest import ROOT
 
@@ -70,6 +70,37 @@ def test_a_replay_gives_the_same_analysis_flags(name: str, captures: dict[str, P
     captured, model = outline(run.capture), outline(run.model)
     assert model.flags == captured.flags
     assert within(model.duration, captured.duration, 0.20)
+
+
+def test_a_side_that_resets_keeps_the_reads_its_window_shows(tmp_path: Path) -> None:
+    """A reader that read what came, then closed with a last piece unread (so Linux reset
+    the connection): the replay reads the first send and leaves the last unread, as the
+    reader's windows show, and resets too."""
+    scenario = scenario_from_dict(
+        {
+            "seed": 3,
+            "path": {"delay": 0.01},
+            "a": {
+                "calls": [
+                    {"call": "send", "size": 10_000},
+                    {"call": "send", "size": 100, "at": 0.5},
+                    {"call": "close", "at": 2.0},
+                ]
+            },
+            "b": {
+                "calls": [
+                    {"call": "recv", "size": 10_000, "waitall": True},
+                    {"call": "close", "at": 1.0},
+                ]
+            },
+        }
+    )
+    path = tmp_path / "reset.pcap"
+    write_pcap(simulate(scenario), path)
+    run = replay(path, 0)
+    reads = [c for c in run.inference.scenario["b"]["calls"] if c["call"] == "recv"]
+    assert [c["size"] for c in reads] == [10_000]
+    assert outline(run.model).delivered[-1][1] == outline(run.capture).delivered[-1][1]
 
 
 def test_the_not_inferable_scenarios_are_real_scenarios() -> None:

@@ -459,8 +459,9 @@ def _calls(side: _Side, peer: _Side, delay: float) -> list[dict[str, Any]]:
         events.append((side.end_at or math.inf, 2, closing))
     peer_end = (peer.end_at + delay) if peer.end_at is not None else math.inf
     resets = side.rst is not None and (side.fin is None or side.rst.time < side.fin.time)
-    if resets:  # close() with unread data: Linux sends RST
-        pass
+    if resets:  # close() with unread data (Linux sends RST): what its window shows read was
+        if not side.reads:
+            events += _read_before_reset(side, peer, delay)
     elif peer.sends and not side.reads:
         own = sorted(at for at, _, call in events if call["call"] in ("send", "close", "shutdown"))
         for at, size in peer.sends:
@@ -479,6 +480,29 @@ def _calls(side: _Side, peer: _Side, delay: float) -> list[dict[str, Any]]:
     if (calls and calls[-1]["call"] == "shutdown") or any(c["call"] == "shutdown" for c in calls):
         calls.append({"call": "close"})
     return calls
+
+
+def _read_before_reset(
+    side: _Side, peer: _Side, delay: float
+) -> list[tuple[float, float, dict[str, Any]]]:
+    """A side that reset the connection left unread what its last window lacks of its
+    largest: the bursts before that were read, each as it came (``recv`` with MSG_WAITALL)."""
+    assert side.rst is not None
+    windows = [
+        s.window
+        for s in side.segments
+        if s.flags & t.ACK and not s.flags & (t.SYN | t.RST) and s.time < side.rst.time
+    ]
+    if not windows:
+        return []
+    left = sum(size for _, size in peer.sends) - (max(windows) - windows[-1])
+    reads = []
+    for at, size in peer.sends:
+        if size > left:
+            break
+        left -= size
+        reads.append((at + delay, 0.0, {"call": "recv", "size": size, "waitall": True}))
+    return reads
 
 
 def _close(side: _Side, peer: _Side) -> dict[str, Any] | None:
