@@ -264,6 +264,7 @@ def test_same_seed_same_trace() -> None:
         ("[path]\nrules = [{nth = 0}]", "nth must be counts from 1"),
         ("[b]\nrcvbuf = true", "number"),
         ("[a]\nnodelay = 1", "true or false"),
+        ("[a]\nmin_tso_segs = -1", "a.min_tso_segs must be 0 to 65,535"),
     ],
 )
 def test_a_hostile_scenario_file_is_a_scenario_error(text: str, words: str) -> None:

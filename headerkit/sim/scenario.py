@@ -122,6 +122,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "rcvbuf_max": (1, _GIB),
     "window_share": (0.01, 1),
     "quickack": (0, 1000),
+    "min_tso_segs": (0, 0xFFFF),
     "wakeup": (0, 60),
     "keepalive": (0.001, 86_400),
     "keepalive_interval": (0.001, 86_400),

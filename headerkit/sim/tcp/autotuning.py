@@ -31,7 +31,7 @@ class Autotuning:
         self.limit = limit  # the largest buffer (bytes)
         self.share = share  # of the buffer, what the window offers
         self.advmss = advmss
-        self.space = space  # what the application took in the last measured round trip
+        self.space = max(space, 1)  # what the application took in the last round trip
         self.copied = 0  # bytes the application has taken in all
         self.space_copied = 0  # ... when the round trip being measured began
         self.space_time = 0
@@ -70,6 +70,6 @@ class Autotuning:
             return rcvbuf
         window = 2 * copied + LOSS_CUSHION * self.advmss
         window += 2 * (window * (copied - self.space) // self.space)
-        self.space = copied
+        self.space = copied  # more than the last (>= 1)
         wanted = min(int(window / self.share), self.limit)
         return wanted if wanted > rcvbuf else rcvbuf
