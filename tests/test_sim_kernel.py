@@ -135,7 +135,6 @@ CASES = [
     *(f"{name}:{v}" for name in ("hello-world", "close") for v in variants(name)),
     "hello-world",
     "close",
-    "bulk",
 ]
 CASES.remove("close:simultaneous")
 CASES.remove("hello-world:waitall")
