@@ -78,7 +78,7 @@ FIELDS: dict[str, Callable[[TcpEndpoint], int]] = {
     "tcpi_ca_state": _ca_state,
     "tcpi_snd_cwnd": lambda ep: ep.cc.cwnd // ep.snd.mss,
     "tcpi_snd_ssthresh": _ssthresh,
-    "tcpi_unacked": lambda ep: -(-ep.snd.flight // ep.snd.mss),
+    "tcpi_unacked": lambda ep: ep.snd.packets_out,
     "tcpi_snd_mss": lambda ep: ep.snd.mss,
     "tcpi_advmss": lambda ep: ep.config.mss,
     "tcpi_rtt": lambda ep: (ep.rtt.srtt or 0) // 1000,

@@ -586,10 +586,9 @@ class TcpEndpoint:
             while n := snd.next_size(cc.cwnd):
                 self._send_segment(n, now)
         if self.validation is not None:
-            mss = snd.mss
-            packets_out = -(-snd.flight // mss)
             any_sent = len(self.out) > before
-            self.validation.sent(packets_out, cc.cwnd // mss, snd.snd_una, snd.snd_nxt, any_sent)
+            cwnd = cc.cwnd // snd.mss
+            self.validation.sent(snd.packets_out, cwnd, snd.snd_una, snd.snd_nxt, any_sent)
         if snd.fin_due() and self.state in SENDING_STATES:
             seq = snd.fin_seq = snd.snd_nxt
             labels = RETRANSMISSION if snd.resent(seq, 0) else NO_FLAGS

@@ -8,6 +8,8 @@ them into the 32-bit numbers on the wire and back (:mod:`headerkit.seqnum`).
 
 from __future__ import annotations
 
+from collections import deque
+
 from headerkit.sim.tcp.config import TcpConfig
 
 
@@ -63,12 +65,17 @@ class Sender:
         self.fin_acked = False
         self.more = False  # the send() call in progress has MSG_MORE: hold a partial segment
         self.push_once = False  # the next pass sends partial segments whatever holds them
-        self.write_ends: list[int] = []  # where unsent send() calls end, for PSH
+        self.write_ends: deque[int] = deque()  # where unsent send() calls end, for PSH
 
     @property
     def flight(self) -> int:
         """Bytes (and SYN/FIN) sent and not yet acknowledged, probes excluded."""
         return self.snd_nxt - self.snd_una
+
+    @property
+    def packets_out(self) -> int:
+        """The flight in segments of the MSS, as Linux counts it (a partial one counts)."""
+        return -(-self.flight // self.mss)
 
     @property
     def rwnd(self) -> int:
@@ -98,7 +105,7 @@ class Sender:
         ends, end = self.write_ends, seq + n
         pushed = False
         while ends and ends[0] <= end:
-            if ends.pop(0) > seq:
+            if ends.popleft() > seq:
                 pushed = True
         return pushed
 
