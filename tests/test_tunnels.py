@@ -80,3 +80,15 @@ def test_a_tunnel_header_cut_short_is_reported(tmp_path: Path) -> None:
     (pkt,) = list(decode_capture(path))
     assert pkt.tcp is None and pkt.short
     assert "gre" in str(pkt.problems[0])
+
+
+def test_an_empty_datagram_to_a_tunnel_port_is_plain_udp() -> None:
+    """Found by the scapy oracle's hypothesis run: an empty UDP datagram to GTP-U's port was
+    decoded as a GTP header cut short (a BoundsError when strict); it carries none."""
+    from headerkit import craft
+    from headerkit.packet.decode import decode as decode_frame
+
+    frame = craft.udp(sport=1, dport=2152, payload=b"").data
+    pkt = decode_frame(frame, 101, strict=True)
+    assert pkt.udp is not None and pkt.udp.payload_length == 0
+    assert not pkt.problems

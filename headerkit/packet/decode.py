@@ -836,7 +836,10 @@ class _Decoder:
         return off + length, f["protocol"]
 
     def udp_tunnel(self, dgram: UDP, off: int, end: int) -> None:
-        """What a UDP datagram to or from a tunnel's port carries (VXLAN, Geneve, GTP-U)."""
+        """What a UDP datagram to or from a tunnel's port carries (VXLAN, Geneve, GTP-U);
+        an empty one carries no tunnel header at all (as tshark reads it), not a short one."""
+        if off >= end:
+            return
         ports = {dgram.srcport, dgram.dstport}
         if tunnels.VXLAN_PORT in ports:
             f = self.fixed(VXLAN_LAYOUT, off, "vxlan")
