@@ -95,6 +95,9 @@ def filter_target(data: bytes) -> None:
         compile_filter(data.decode("utf-8", "replace")).matches(_RECORD)
 
 
+MESSAGE_LIMIT = 64  # the framers' max_length: the stream holds many messages past it
+
+
 def framing_target(data: bytes) -> None:
     """A stream cut into chunks by its own bytes, fed to both framers with a small limit.
 
@@ -105,22 +108,27 @@ def framing_target(data: bytes) -> None:
     width = (1, 2, 4, 8)[data[0] % 4]
     cut = max(1, data[1])
     framers = [
-        DelimiterFramer(b"\r\n", max_length=64),
-        LengthPrefixFramer(width, "little" if data[0] & 4 else "big", bool(data[0] & 8), 64),
+        DelimiterFramer(b"\r\n", max_length=MESSAGE_LIMIT),
+        LengthPrefixFramer(
+            width, "little" if data[0] & 4 else "big", bool(data[0] & 8), MESSAGE_LIMIT
+        ),
     ]
     for framer in framers:
         with contextlib.suppress(FramingError):
             for at in range(2, len(data), cut):
                 for message in framer.feed(data[at : at + cut]):
-                    assert len(message) <= 64
-                assert framer.bytes_pending <= 64 + 8
+                    assert len(message) <= MESSAGE_LIMIT
+                assert framer.bytes_pending <= MESSAGE_LIMIT + 8
             framer.close()
+
+
+BUFFER_LIMIT = 256  # the reassembler's max_buffer: the segments overrun it several times
 
 
 def reassembly_target(data: bytes) -> None:
     """Segments read off the input (seq, length, flags, payload), with ACKs, into one
     direction's reassembler: it never raises and never buffers past its limit."""
-    reassembler = Reassembler(max_buffer=256, history=64)
+    reassembler = Reassembler(max_buffer=BUFFER_LIMIT, history=64)
     at, frame = 0, 0
     while at + 7 <= len(data):
         seq, size, flags = struct.unpack_from(">IHB", data, at)
@@ -140,7 +148,8 @@ def reassembly_target(data: bytes) -> None:
 class Target:
     """A fuzz target and the longest input libFuzzer makes for it: past that length an input
     only repeats structure a shorter one already reaches (more records, options, lines), and
-    the run spends its executions on copying bytes."""
+    the run spends its executions on copying bytes.  Inputs longer than that are the hostile
+    input tests' job (``tests/test_hostile.py``: work linear in the input)."""
 
     run: Callable[[bytes], None]
     max_len: int
@@ -149,9 +158,9 @@ class Target:
 TARGETS: dict[str, Target] = {
     "decode": Target(decode_target, 4096),
     "capture": Target(capture_target, 4096),
-    "framing": Target(framing_target, 4096),
-    "reassembly": Target(reassembly_target, 4096),
+    "framing": Target(framing_target, 16 * MESSAGE_LIMIT),
+    "reassembly": Target(reassembly_target, 4 * BUFFER_LIMIT),
     "scenario": Target(scenario_target, 8192),
-    "packetdrill": Target(packetdrill_target, 8192),
+    "packetdrill": Target(packetdrill_target, 4096),  # a hundred statements or more
     "filter": Target(filter_target, 1024),
 }

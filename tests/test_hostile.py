@@ -112,6 +112,50 @@ def test_work_is_linear_in_hostile_repetition(name: str, unit: bytes, linktype: 
     assert large <= 12 * small, (name, small, large)
 
 
+# Text formats at their size limit, shaped so that work growing as the square of the
+# length would take many minutes (each did before it was made linear): every one is refused
+# with its typed error well inside the timeout.
+HOSTILE_TEXT = {
+    "packetdrill: /* comments never closed": ("packetdrill", "/* " * 300_000),
+    "packetdrill: a bracket never closed": ("packetdrill", "0 write(3, (" + "\n(x" * 300_000),
+    "packetdrill: a %{ block never closed": ("packetdrill", "0 %{" + "\nxx" * 300_000),
+    "scenario: a dotted key 100k parts deep": ("scenario", "a" + ".a" * 100_000 + " = 1"),
+    "scenario: quoted key parts": ("scenario", '"\\"".' * 100_000 + "x = 1"),
+    "scenario: arrays nested 5000 deep": ("scenario", "a = " + "[" * 5000 + "]" * 5000),
+    "scenario: inline tables nested 3000 deep": (
+        "scenario",
+        "a = " + "{b=" * 3000 + "1" + "}" * 3000,
+    ),
+}
+_REFUSE = """
+import sys
+from headerkit.errors import ScenarioError, ScriptError
+from headerkit.packetdrill import parse_script
+from headerkit.sim import scenario_from_toml
+kind, text = sys.argv[1], sys.stdin.read()
+try:
+    parse_script(text) if kind == "packetdrill" else scenario_from_toml(text, "v")
+except (ScriptError, ScenarioError) as err:
+    print(type(err).__name__, str(err)[:200])
+"""
+
+
+@pytest.mark.parametrize("case", HOSTILE_TEXT)
+def test_hostile_text_is_refused_in_linear_time(case: str) -> None:
+    kind, text = HOSTILE_TEXT[case]
+    run = subprocess.run(
+        [sys.executable, "-c", _REFUSE, kind],
+        input=text,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,  # linear: about a second; quadratic: more than ten minutes
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    error = "ScriptError" if kind == "packetdrill" else "ScenarioError"
+    assert run.stdout.startswith(error) and len(run.stdout) < 300, run.stdout[:300]
+
+
 FUZZ = [sys.executable, "-m", "fuzz.run"]
 
 

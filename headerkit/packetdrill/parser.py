@@ -100,7 +100,10 @@ NAME: /[A-Za-z_][A-Za-z0-9_]*/
 
 @cache
 def _parser() -> lark.Lark:
-    return lark.Lark(GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=False)
+    """The grammar's LALR parser, building script values as it reduces (no tree pass)."""
+    return lark.Lark(
+        GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=False, transformer=_Build()
+    )
 
 
 def _seconds(text: str) -> tuple[bool, float]:
@@ -248,21 +251,23 @@ class _Build(lark.Transformer[lark.Token, object]):
         return None if items[0] is Elided.ELIDED else ("", items[0])
 
 
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+_COMMENT = re.compile(r"//|/\*")
 _OPTION = re.compile(r"--([a-z_]+)(?:=(\S*))?")
 _MAX_SCRIPT = 1 << 20
+_SHOWN = 120  # characters of a statement quoted in an error
 
 
 def parse_script(text: str, path: str = "<script>") -> Script:
-    """The script in ``text``; :class:`ScriptError` names the line and column it cannot read."""
+    """The script in ``text``; :class:`ScriptError` names the line and column it cannot read.
+
+    Every step is linear in the script's length: no hostile script can make it hang.
+    """
     if len(text) > _MAX_SCRIPT:
         raise ScriptError(path, 0, f"script of {len(text)} characters, over {_MAX_SCRIPT}")
-    # blank out comments, keeping the line numbers
-    text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    lines = _without_comments(text).split("\n")
     options: dict[str, str] = {}
     shell: list[Shell] = []
     events: list[Event] = []
-    lines = text.split("\n")
     index = 0
     while index < len(lines):
         number, line = index + 1, lines[index].strip()
@@ -270,13 +275,14 @@ def parse_script(text: str, path: str = "<script>") -> Script:
         if not line:
             continue
         if line.startswith("`"):
-            block = line[1:]
-            while "`" not in block and index < len(lines):
-                block += "\n" + lines[index]
+            block = [line[1:]]
+            while "`" not in block[-1] and index < len(lines):
+                block.append(lines[index])
                 index += 1
-            if "`" not in block:
+            if "`" not in block[-1]:
                 raise ScriptError(path, number, "a shell command in backticks is never closed")
-            body = block[: block.index("`")].replace("\\\n", " ")  # continued lines
+            body = "\n".join(block)
+            body = body[: body.index("`")].replace("\\\n", " ")  # continued lines
             for offset, command in enumerate(body.split("\n")):
                 if command.strip():
                     shell.append(Shell(number + offset, command.strip()))
@@ -285,35 +291,78 @@ def parse_script(text: str, path: str = "<script>") -> Script:
             for match in _OPTION.finditer(line):
                 options[match.group(1)] = match.group(2) or ""
             continue
-        statement = line
-        while _unclosed(statement) and index < len(lines):
-            statement += ("\n" if "%{" in statement else " ") + lines[index].strip()
+        statement = _Statement(line)
+        while statement.open() and index < len(lines):
+            statement.add(lines[index].strip())
             index += 1
-        events.append(_event(statement, number, path))
+        events.append(_event(statement.text(), number, path))
     return Script(path, options, tuple(shell), tuple(events))
 
 
-def _unclosed(text: str) -> bool:
-    """True while a statement has an open backtick, ``%{`` or bracket: it goes on next line."""
-    if text.count("`") % 2:
-        return True
-    if "%{" in text:
-        return "}%" not in text
-    return sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}")
+def _without_comments(text: str) -> str:
+    """``text`` with ``//`` and ``/* */`` comments blanked out, keeping the line numbers."""
+    pieces: list[str] = []
+    at, closes = 0, True
+    while match := _COMMENT.search(text, at):
+        start = match.start()
+        if match.group() == "//":
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+        else:
+            end = text.find("*/", start + 2) if closes else -1
+            if end < 0:  # never closed (a shell glob such as /tmp/*): plain text
+                closes = False
+                pieces.append(text[at : start + 2])
+                at = start + 2
+                continue
+            end += 2
+        pieces += [text[at:start], re.sub(r"[^\n]", " ", text[start:end])]
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+class _Statement:
+    """An event's lines, joined while a backtick, ``%{`` or bracket is open (kept as running
+    counts, so a statement of many lines costs its length, not its length squared)."""
+
+    def __init__(self, line: str) -> None:
+        self.lines = [line]
+        self.ticks = self.depth = 0
+        self.python = self.python_closed = False
+        self._count(line)
+
+    def _count(self, line: str) -> None:
+        self.ticks += line.count("`")
+        self.python = self.python or "%{" in line
+        self.python_closed = self.python_closed or "}%" in line
+        self.depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+
+    def open(self) -> bool:
+        if self.ticks % 2:
+            return True
+        if self.python:
+            return not self.python_closed
+        return self.depth > 0
+
+    def add(self, line: str) -> None:
+        self.lines.append(("\n" if self.python else " ") + line)
+        self._count(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
 
 
 def _event(text: str, number: int, path: str) -> Event:
+    shown = repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
     try:
-        tree = _parser().parse(text)
+        built = _parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
         raise ScriptError(
-            path, number, f"cannot read {text!r} at column {err.column}", column=err.column
+            path, number, f"cannot read {shown} at column {err.column}", column=err.column
         ) from None
-    try:
-        built = _Build().transform(tree)
-    except lark.exceptions.VisitError as err:  # a value the grammar took but Python cannot
-        reason = f"cannot read {text!r}: {err.orig_exc}"
-        raise ScriptError(path, number, reason[:300]) from None
+    except ValueError as err:  # a value the grammar took but Python cannot (a 5000-digit int)
+        raise ScriptError(path, number, f"cannot read {shown}: {err}"[:300]) from None
     assert isinstance(built, lark.Tree)
     time, action = built.children
     return Event(number, time, action, text)  # type: ignore[arg-type]

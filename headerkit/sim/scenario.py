@@ -43,6 +43,7 @@ wait ``seconds``, send back what it returned, until EOF), ``sendto``, ``recvfrom
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
@@ -257,11 +258,27 @@ def _text_of(spec: str) -> str:
     return _builtin_text(spec)
 
 
+MAX_TEXT = 1 << 20  # characters in a scenario file
+MAX_KEY_PARTS = 32  # parts of one dotted key (tomllib's work grows as their square)
+_KEY_PART = r"""(?:[\w-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_DEEP_KEY = re.compile(rf"""(?<![\w"'-]){_KEY_PART}(?:\s*+\.\s*+{_KEY_PART}){{{MAX_KEY_PARTS}}}""")
+
+
 def _parse(text: str, origin: str) -> dict[str, Any]:
+    """The TOML table in ``text``, refusing what would make the parser's work explode."""
+    if len(text) > MAX_TEXT:
+        raise ScenarioError(f"{origin}: {len(text)} characters, over the limit of {MAX_TEXT}")
+    if deep := _DEEP_KEY.search(text):
+        line = text.count("\n", 0, deep.start()) + 1
+        raise ScenarioError(
+            f"{origin}: line {line}: a dotted key of more than {MAX_KEY_PARTS} parts"
+        )
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{origin}: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{origin}: arrays or tables nested too deep to read") from None
 
 
 # ------------------------------------------------------------------------- TOML
