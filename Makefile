@@ -10,14 +10,24 @@ DEFAULT_CAPTURE ?= pcaps/tcp-hello-world-slow-reader.pcap
 FUZZ_TARGET ?= decode
 FUZZ_SECONDS ?= 60
 
+# the modules compiled with mypyc (pyproject.toml, [tool.headerkit] compiled)
+COMPILED := $(shell sed -n '/^compiled = \[/,/^]/s/^ *"\(.*\)",/\1/p' pyproject.toml)
+
 .PHONY: run test setup lint fuzz notebooks
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.compiled
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77'
+	HEADERKIT_PURE=1 $(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# compiled in place, again whenever one of the sources changes
+$(VENV)/.compiled: $(VENV)/.installed setup.py $(COMPILED)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	touch $$(find headerkit -name '*.so')  # current now, even where the C code did not change
+	$(BIN)/python -c "import headerkit.sim.engine as m; assert m.__file__.endswith('.so'), m.__file__"
 	touch $@
 
 run: setup

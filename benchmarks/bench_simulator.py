@@ -99,8 +99,13 @@ def ns_py(size: int) -> tuple[float, int] | None:
     return time.perf_counter() - start, there.packets_rec
 
 
-def median(rounds: int, run: Callable[[], float]) -> float:
-    return statistics.median(run() for _ in range(rounds))
+def interleaved(rounds: int, *runs: Callable[[], float]) -> list[float]:
+    """Each run's median seconds over ``rounds``, the runs taking turns in every round."""
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(rounds):
+        for run, seconds in zip(runs, times, strict=True):
+            seconds.append(run())
+    return [statistics.median(seconds) for seconds in times]
 
 
 def main() -> None:
@@ -121,8 +126,8 @@ def main() -> None:
     acks = sum(1 for e in sent if e.side == 1)
     assert sum(len(r) for r in result.streams[1].recvs) == args.mb * 1_000_000
     messages = data + acks
-    sim_s = median(args.rounds, headerkit_run)
-    simpy_s = median(args.rounds, lambda: simpy_loop(data, acks))
+    # rounds interleaved, so that the shared machine's slow spells fall on both alike
+    sim_s, simpy_s = interleaved(args.rounds, headerkit_run, lambda: simpy_loop(data, acks))
     ns = ns_py(args.mb * 1_000_000)  # once: it takes minutes at 100 MB
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,8 +145,7 @@ def main() -> None:
             assert decoded == packets
             return time.perf_counter() - start
 
-        export_s = median(args.rounds, export)
-        decode_s = median(args.rounds, decode)
+        export_s, decode_s = interleaved(args.rounds, export, decode)
 
     print(f"bulk transfer of {args.mb} MB: {data:,} data segments, {acks:,} ACKs")
     print("\n| per message (data segment or ACK) | seconds | µs each | headerkit's speed |")

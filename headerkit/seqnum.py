@@ -7,8 +7,10 @@ from ``a`` reaches ``b`` in less than half the circle.  These are the comparison
 
 from __future__ import annotations
 
-MOD = 1 << 32
-HALF = 1 << 31
+from typing import Final
+
+MOD: Final = 1 << 32
+HALF: Final = 1 << 31
 
 
 def add(a: int, n: int) -> int:

@@ -6,6 +6,7 @@ import importlib.util
 import io
 import shutil
 import subprocess
+import tomllib
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +30,25 @@ settings.load_profile("headerkit")
 ROOT = Path(__file__).resolve().parents[1]
 PCAPS = ROOT / "pcaps"
 CORPUS = ROOT.parent / "shared" / "corpus"
+# the modules setup.py compiles with mypyc
+COMPILED = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["headerkit"]["compiled"]
+
+
+def built(source: Path) -> list[Path]:
+    """The extension modules compiled from ``source`` (none in a pure-Python install)."""
+    return list(source.parent.glob(f"{source.stem}.cpython-*.so"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test compiled modules older than their sources: Python would import them in
+    place of the edited code."""
+    stale = [
+        source
+        for source in COMPILED
+        if any(so.stat().st_mtime < (ROOT / source).stat().st_mtime for so in built(ROOT / source))
+    ]
+    if stale:
+        pytest.exit(f"compiled before their last edit: {', '.join(stale)}; run make setup", 2)
 
 
 @pytest.fixture(scope="session")

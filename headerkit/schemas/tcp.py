@@ -8,21 +8,23 @@ SYN, FIN.
 
 from __future__ import annotations
 
+from typing import Final
+
 import construct as cs
 
 from headerkit.schemas.common import SizedBytes
 from headerkit.schemas.layout import FixedLayout
 
-FIN = 0x001
-SYN = 0x002
-RST = 0x004
-PSH = 0x008
-ACK = 0x010
-URG = 0x020
-ECE = 0x040
-CWR = 0x080
-AE = 0x100  # accurate ECN; was NS (RFC 3540, historic)
-RESERVED = 0xE00
+FIN: Final = 0x001
+SYN: Final = 0x002
+RST: Final = 0x004
+PSH: Final = 0x008
+ACK: Final = 0x010
+URG: Final = 0x020
+ECE: Final = 0x040
+CWR: Final = 0x080
+AE: Final = 0x100  # accurate ECN; was NS (RFC 3540, historic)
+RESERVED: Final = 0xE00
 
 # From the least significant bit up, the order tshark lists them in ("[SYN, ACK]").
 FLAG_NAMES: tuple[tuple[int, str], ...] = (
@@ -50,22 +52,22 @@ FLAG_LETTERS: tuple[tuple[int, str], ...] = (
 )
 
 # Option kinds (IANA "TCP Option Kind Numbers"); what each means: ``tcp_options.OPTION_KINDS``
-EOL = 0
-NOP = 1
-MSS = 2
-WINDOW_SCALE = 3
-SACK_PERMITTED = 4
-SACK = 5
-TIMESTAMPS = 8
-MD5_SIGNATURE = 19
-USER_TIMEOUT = 28
-TCP_AO = 29
-MPTCP = 30
-FAST_OPEN = 34
-EXPERIMENTAL = 254  # RFC 6994: a 16-bit experiment id follows
-FAST_OPEN_EXID = 0xF989
+EOL: Final = 0
+NOP: Final = 1
+MSS: Final = 2
+WINDOW_SCALE: Final = 3
+SACK_PERMITTED: Final = 4
+SACK: Final = 5
+TIMESTAMPS: Final = 8
+MD5_SIGNATURE: Final = 19
+USER_TIMEOUT: Final = 28
+TCP_AO: Final = 29
+MPTCP: Final = 30
+FAST_OPEN: Final = 34
+EXPERIMENTAL: Final = 254  # RFC 6994: a 16-bit experiment id follows
+FAST_OPEN_EXID: Final = 0xF989
 
-MAX_WINDOW_SHIFT = 14  # RFC 7323 section 2.3
+MAX_WINDOW_SHIFT: Final = 14  # RFC 7323 section 2.3
 
 TCP_HEADER = cs.Struct(
     "srcport" / cs.Int16ub,

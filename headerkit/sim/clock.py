@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-NS = 1_000_000_000
+from typing import Final
+
+NS: Final = 1_000_000_000
 """Nanoseconds in a second."""
 
 

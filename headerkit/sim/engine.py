@@ -7,11 +7,11 @@ so a caller (or a test) can look at the endpoints between events.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from headerkit.errors import SocketError
 from headerkit.sim.clock import NS, ns
@@ -25,7 +25,9 @@ from headerkit.tcp_states import Step
 from headerkit.tcp_states import TcpState as State
 from headerkit.words import counted
 
-ARRIVE, TIMER, APP = 0, 1, 2
+ARRIVE: Final = 0  # what a queued event is
+TIMER: Final = 1
+APP: Final = 2
 ADDRESSES = ("10.0.0.1", "10.0.0.2")
 PORTS = (49152, 8080)
 SIDES = "ab"
@@ -37,7 +39,7 @@ _ESTABLISHED_OR_LATER = frozenset(State) - {
 }
 
 
-@dataclass(slots=True)
+@dataclass
 class Stream:
     """What one application did: its send() payloads and what each recv() returned."""
 
@@ -48,7 +50,8 @@ class Stream:
     blocked_in: str = ""  # the call still blocked when the simulation ended
 
 
-class Buffers(NamedTuple):
+@dataclass
+class Buffers:
     """One side's socket after an event (TCP): the bytes its application still has to hand
     to a blocked send() (``app``), its send buffer split into ``unsent`` and ``in_flight``,
     its receive buffer's ``unread`` bytes, what a recv() just ``copied`` out, and the limits
@@ -64,8 +67,24 @@ class Buffers(NamedTuple):
     cwnd: int
     rwnd: int
 
+    def __init__(  # by hand: compiled, a generated __init__ would run as Python
+        self,
+        time: int,
+        side: int,
+        app: int,
+        unsent: int,
+        in_flight: int,
+        unread: int,
+        copied: int,
+        cwnd: int,
+        rwnd: int,
+    ) -> None:
+        self.time, self.side, self.app, self.unsent = time, side, app, unsent
+        self.in_flight, self.unread, self.copied = in_flight, unread, copied
+        self.cwnd, self.rwnd = cwnd, rwnd
 
-@dataclass(slots=True)
+
+@dataclass
 class Result:
     """The outcome: the trace, each side's application view and final state."""
 
@@ -340,7 +359,7 @@ class Simulation:
         self.until = int(scenario.until * NS)
         self.heap: list[tuple[int, int, int, int, Packet | None]] = []
         self.counter = 0
-        self.arriving: Counter[int] = Counter()  # queued arrivals by 2 * when + side
+        self.arriving: dict[int, int] = {}  # queued arrivals by 2 * when + side
         self.entries: list[Entry] = []
         self.buffers: list[Buffers] = []
         self.last_sample: list[tuple[int, ...]] = [(), ()]  # per side, to keep only changes
@@ -381,7 +400,8 @@ class Simulation:
         self.counter += 1
         heapq.heappush(self.heap, (when, self.counter, kind, side, pkt))
         if kind == ARRIVE:
-            self.arriving[2 * when + side] += 1
+            key = 2 * when + side
+            self.arriving[key] = self.arriving.get(key, 0) + 1
 
     def step(self) -> bool:
         """Process the next event; False when nothing is left to do (or time is up)."""
@@ -503,8 +523,17 @@ class Simulation:
 
     def run(self) -> Result:
         """Run to the end and return the result."""
-        while self.step():
-            pass
+        # The trace only grows and lives to the end, and a run leaves no cycles behind: the
+        # cyclic collector's passes would walk the whole trace again and again for nothing.
+        # It is paused for the run and left as it was found.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            while self.step():
+                pass
+        finally:
+            if enabled:
+                gc.enable()
         for app in self.apps:
             call = app.current()
             if call is not None and app.started:

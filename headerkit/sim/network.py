@@ -14,7 +14,7 @@ MATCHES = ("any", "data", "ack", "syn", "fin", "datagram")
 ACTIONS = ("drop", "duplicate", "delay")
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True)
 class Rule:
     """Do ``action`` to the ``nth`` packets (1-based, in sending order) that ``match``.
 
@@ -35,7 +35,7 @@ class Rule:
             raise ValueError(f"rule match must be one of {', '.join(MATCHES)}: {self.match!r}")
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True)
 class LinkConfig:
     """A one-way path; times in seconds, bandwidth in bit/s (0: unlimited), rates in [0, 1]."""
 

@@ -48,7 +48,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import NoneType
+from typing import Any, get_args, get_type_hints
 
 from headerkit.errors import ScenarioError
 from headerkit.sim.network import LinkConfig, Rule
@@ -200,11 +201,13 @@ def _number(value: float) -> str:
 
 
 def _types(cls: type) -> dict[str, Any]:
-    """The types of a dataclass's fields, the optional ones by what they hold when set."""
+    """The types of a dataclass's fields, the optional ones by what they hold when set
+    (read as hints: a compiled class holds them as types, an interpreted one as text)."""
     found = {}
+    hints = get_type_hints(cls)
     for f in fields(cls):
-        name = str(f.type).replace(" | None", "")
-        found[f.name] = {"int": int, "float": float, "bool": bool}.get(name)
+        held = [t for t in get_args(hints[f.name]) if t is not NoneType] or [hints[f.name]]
+        found[f.name] = held[0] if len(held) == 1 and held[0] in (int, float, bool) else None
     return found
 
 

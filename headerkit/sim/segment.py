@@ -22,7 +22,7 @@ def flag_text(flags: int) -> str:
     return "".join(letter for bit, letter in FLAG_LETTERS if flags & bit)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Segment:
     """One TCP segment; ``window`` is the raw 16-bit header field (unscaled).
 
@@ -45,6 +45,27 @@ class Segment:
     sack_permitted: bool = False
     timestamps: tuple[int, int] | None = None
     sack: tuple[tuple[int, int], ...] = ()
+
+    def __init__(  # by hand: compiled, a generated __init__ would run as Python
+        self,
+        sport: int,
+        dport: int,
+        seq: int,
+        ack: int,
+        flags: int,
+        window: int,
+        payload: bytes = b"",
+        mss: int | None = None,
+        wscale: int | None = None,
+        labels: Analysis = NO_FLAGS,
+        sack_permitted: bool = False,
+        timestamps: tuple[int, int] | None = None,
+        sack: tuple[tuple[int, int], ...] = (),
+    ) -> None:
+        self.sport, self.dport, self.seq, self.ack = sport, dport, seq, ack
+        self.flags, self.window, self.payload = flags, window, payload
+        self.mss, self.wscale, self.labels = mss, wscale, labels
+        self.sack_permitted, self.timestamps, self.sack = sack_permitted, timestamps, sack
 
     @property
     def seg_len(self) -> int:
@@ -91,7 +112,7 @@ def option_length(
     return len(tcp_option_space(TCP(options=options)))
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(eq=False)
 class Datagram:
     """One UDP datagram, or one IPv4 fragment of it.
 

@@ -50,7 +50,7 @@ class Kind(Enum):
     ABORT = "abort"
 
 
-@dataclass(slots=True)
+@dataclass
 class Entry:
     """One thing that happened at ``time`` (ns) at side ``side`` (0 = a, 1 = b).
 
@@ -66,6 +66,18 @@ class Entry:
     packet: Packet | None = None
     view: tuple[int, ...] = ()
     text: str = ""
+
+    def __init__(  # by hand: compiled, a generated __init__ would run as Python
+        self,
+        time: int,
+        side: int,
+        kind: Kind,
+        packet: Packet | None = None,
+        view: tuple[int, ...] = (),
+        text: str = "",
+    ) -> None:
+        self.time, self.side, self.kind = time, side, kind
+        self.packet, self.view, self.text = packet, view, text
 
 
 def packets_sent(entries: Sequence[Entry]) -> Iterator[Entry]:

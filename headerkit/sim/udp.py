@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Final
 
 from headerkit.errors import SocketError
 from headerkit.sim.segment import Datagram
 from headerkit.sim.trace import Kind
 
-MAX_DATAGRAM = 65507  # 65535 - 20 (IPv4) - 8 (UDP)
+MAX_DATAGRAM: Final = 65507  # 65535 - 20 (IPv4) - 8 (UDP)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True)
 class UdpConfig:
     """``rcvbuf``: receive queue in bytes of data; ``fragment``: allow IPv4 fragmentation."""
 

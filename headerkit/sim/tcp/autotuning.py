@@ -10,7 +10,9 @@ application set with SO_RCVBUF does not grow.
 
 from __future__ import annotations
 
-LOSS_CUSHION = 16  # segments of room beyond twice a round trip's data
+from typing import Final
+
+LOSS_CUSHION: Final = 16  # segments of room beyond twice a round trip's data
 
 
 class Autotuning:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 CONGESTION_CONTROLS = ("newreno", "cubic")
 """The congestion controllers the model has (``headerkit.sim.tcp.congestion``)."""
 PROBES = ("data", "stale")
 """Zero-window probes: one byte of new data (RFC 9293), or no data at SND.UNA - 1 (Linux)."""
 CHOICES = {"congestion": CONGESTION_CONTROLS, "zero_window_probe": PROBES}
-DEFAULT_MSS = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
-KEEPALIVE_TIME = 7200.0  # seconds idle before SO_KEEPALIVE's first probe (Linux's default)
+DEFAULT_MSS: Final = 536  # the MSS to assume when a SYN carries none (RFC 9293 3.7.1)
+KEEPALIVE_TIME: Final = 7200.0  # seconds idle before SO_KEEPALIVE's first probe (Linux's default)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True)
 class TcpConfig:
     """Socket options and stack parameters of one endpoint (times in seconds).
 

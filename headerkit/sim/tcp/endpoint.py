@@ -21,6 +21,7 @@ What the configuration chooses between the RFCs and Linux is named in
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from headerkit import seqnum
 from headerkit.errors import SocketError
@@ -47,10 +48,10 @@ SENDING_STATES = frozenset(
     {State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK}
 )
 SEND_CALL_STATES = SENDING_STATES | {State.SYN_SENT}
-SYN_RETRIES = 6  # Linux's tcp_syn_retries
+SYN_RETRIES: Final = 6  # Linux's tcp_syn_retries
 KEEPALIVE_STATES = frozenset({State.ESTABLISHED, State.CLOSE_WAIT})
-TS_TICK = 1_000_000  # ns per tick of the timestamp clock (Linux: 1 ms)
-TIMESTAMPS_SPACE = 12  # NOP, NOP, TS: what the option takes from each segment's payload
+TS_TICK: Final = 1_000_000  # ns per tick of the timestamp clock (Linux: 1 ms)
+TIMESTAMPS_SPACE: Final = 12  # NOP, NOP, TS: what the option takes from each segment's payload
 # verdicts as constants: combining Analysis flags costs a Python call each time
 RETRANSMISSION = Analysis.RETRANSMISSION
 FAST_RETRANSMISSION = Analysis.FAST_RETRANSMISSION | RETRANSMISSION

@@ -5,11 +5,13 @@ device's 64 KiB, and at least ``net.ipv4.tcp_min_tso_segs``."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from headerkit.sim.clock import NS
 
-GSO_MAX_SIZE = 65536  # the largest packet a stack hands a device with segmentation offload
-PACING_SHIFT = 10  # packets of 2**-10 s at the pacing rate (sk_pacing_shift)
-TSO_RTT_LOG = 9  # net.ipv4.tcp_tso_rtt_log: paths under 2**9 us get larger packets
+GSO_MAX_SIZE: Final = 65536  # the largest packet a stack hands a device with segmentation offload
+PACING_SHIFT: Final = 10  # packets of 2**-10 s at the pacing rate (sk_pacing_shift)
+TSO_RTT_LOG: Final = 9  # net.ipv4.tcp_tso_rtt_log: paths under 2**9 us get larger packets
 
 
 def tso_segs(

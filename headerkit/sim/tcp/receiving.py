@@ -10,12 +10,13 @@ bytes received (out-of-order pieces cost a heap operation each).
 from __future__ import annotations
 
 import heapq
+from typing import Final
 
 from headerkit.sim.tcp.autotuning import Autotuning
 from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig
 from headerkit.sim.tcp.sack import MAX_BLOCKS, receiver_blocks
 
-MAX_WINDOW_FIELD = 0xFFFF
+MAX_WINDOW_FIELD: Final = 0xFFFF
 
 
 class Receiver:
@@ -163,7 +164,8 @@ class Receiver:
         return receiver_blocks(self.ooo, self.ooo_recent, limit)
 
     def read(self, n: int, now: int) -> bytes:
-        data = bytes(self.rcvq[:n])
+        with memoryview(self.rcvq) as queued:
+            data = bytes(queued[:n])  # one copy, not two (a slice, then bytes of it)
         del self.rcvq[:n]
         if self.tuning is not None:
             self.rcvbuf = self.tuning.taken(len(data), now, self.rcvbuf)

@@ -5,9 +5,11 @@ segment and each partial ACK retransmits the next hole and deflates it."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from headerkit.sim.tcp.congestion import CongestionControl
 
-DUPACK_THRESHOLD = 3
+DUPACK_THRESHOLD: Final = 3
 
 
 class Recovery:

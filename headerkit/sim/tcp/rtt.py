@@ -3,9 +3,11 @@ Karn's rule (no sample from a retransmitted segment) and exponential backoff."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from headerkit.sim.clock import ns
 
-CLOCK_GRANULARITY = 1_000_000  # G of RFC 6298, in ns (Linux's jiffy-based clock: about 1 ms)
+CLOCK_GRANULARITY: Final = 1_000_000  # G of RFC 6298, in ns (Linux's jiffy-based clock: about 1 ms)
 
 
 class RttEstimator:

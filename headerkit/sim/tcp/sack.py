@@ -10,9 +10,10 @@ Sequence numbers are stream offsets (see :mod:`headerkit.sim.tcp.sending`).
 from __future__ import annotations
 
 import bisect
+from typing import Final
 
-DUPTHRESH = 3
-MAX_BLOCKS = 4  # blocks that fit the option space (3 beside timestamps)
+DUPTHRESH: Final = 3
+MAX_BLOCKS: Final = 4  # blocks that fit the option space (3 beside timestamps)
 
 
 class Scoreboard:

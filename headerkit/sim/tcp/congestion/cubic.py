@@ -4,12 +4,15 @@ would grow it; the window falls to beta = 0.7 of itself on loss, with fast conve
 
 from __future__ import annotations
 
+from typing import Final
+
 from headerkit.sim.clock import NS
 from headerkit.sim.tcp.congestion.newreno import INITIAL_SSTHRESH
 
-C = 0.4  # segments per second cubed
-BETA = 0.7
-ALPHA = 3 * (1 - BETA) / (1 + BETA)  # Reno-friendly growth per RTT, in segments (RFC 9438 4.3)
+C: Final = 0.4  # segments per second cubed
+BETA: Final = 0.7
+# Reno-friendly growth per RTT, in segments (RFC 9438 4.3)
+ALPHA: Final = 3 * (1 - BETA) / (1 + BETA)
 
 
 class Cubic:

@@ -3,7 +3,9 @@ congestion avoidance by one segment per window of acknowledged bytes, half the f
 
 from __future__ import annotations
 
-INITIAL_SSTHRESH = 1 << 30  # "arbitrarily high" (RFC 5681 section 3.1)
+from typing import Final
+
+INITIAL_SSTHRESH: Final = 1 << 30  # "arbitrarily high" (RFC 5681 section 3.1)
 
 
 class NewReno:
