@@ -1,6 +1,7 @@
 """The simulator compiled with mypyc (``setup.py``) behaves exactly as its Python source:
-every built-in scenario and variant, under both profiles, gives the same trace, byte for
-byte, whether run compiled here or interpreted from a copy of the sources."""
+every built-in scenario and variant, under both profiles, gives the same trace and the same
+pcap export, byte for byte, whether run compiled here or interpreted from a copy of the
+sources."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from tests.conftest import COMPILED, ROOT, built
 
 # Prints one digest line per run; ``compiled`` says where the engine came from.
 DIGESTS = """
-import hashlib, sys
+import hashlib, pathlib, sys, tempfile
 import headerkit.sim.engine as engine
 from headerkit.sim import load_scenario, simulate
+from headerkit.sim.pcap import write_pcap
 from headerkit.sim.scenario import builtin_names, variants
 print("compiled" if engine.__file__.endswith(".so") else "interpreted")
+capture = pathlib.Path(tempfile.mkdtemp()) / "run.pcap"
 for name in builtin_names():
     for variant in [None, *variants(name)]:
         for profile in ("rfc", "linux"):
@@ -28,6 +31,8 @@ for name in builtin_names():
                 for e in result.entries
             )
             text += repr((result.streams, result.states, result.paths, result.buffers))
+            write_pcap(result, capture)
+            text += capture.read_bytes().hex()
             print(name, variant, profile, hashlib.sha256(text.encode()).hexdigest())
 """
 

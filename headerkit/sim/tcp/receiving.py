@@ -13,6 +13,7 @@ import heapq
 from typing import Final
 
 from headerkit.sim.tcp.autotuning import Autotuning
+from headerkit.sim.tcp.bytequeue import ByteQueue
 from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig
 from headerkit.sim.tcp.sack import MAX_BLOCKS, receiver_blocks
 
@@ -52,7 +53,7 @@ class Receiver:
         self.rcv_nxt = 0
         self.rcv_adv = 0  # right edge of the window advertised; never moves left
         self.rcv_wscale = wscale
-        self.rcvq = bytearray()  # received in order, not yet read
+        self.rcvq = ByteQueue()  # received in order, not yet read
         self.rcvbuf = config.rcvbuf  # grows with autotuning, up to config.rcvbuf_max
         limit, mss = config.rcvbuf_max or 0, config.mss
         first = min(self.free_window(), 10 * mss)  # Linux: the first window, at most 10 MSS
@@ -120,7 +121,7 @@ class Receiver:
                 del recent[0]
             self.ack_now = True  # out of order: duplicate ACK at once
             return
-        self.rcvq += payload
+        self.rcvq.append(payload)
         self.rcv_nxt = seq + len(payload)
         if self.ooo:
             self._drain()
@@ -154,7 +155,7 @@ class Receiver:
             self.ooo_bytes -= len(data)
             end = start + len(data)
             if end > self.rcv_nxt:
-                self.rcvq += data[self.rcv_nxt - start :]
+                self.rcvq.append(memoryview(data)[self.rcv_nxt - start :])
                 self.rcv_nxt = end
 
     def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
@@ -164,9 +165,7 @@ class Receiver:
         return receiver_blocks(self.ooo, self.ooo_recent, limit)
 
     def read(self, n: int, now: int) -> bytes:
-        with memoryview(self.rcvq) as queued:
-            data = bytes(queued[:n])  # one copy, not two (a slice, then bytes of it)
-        del self.rcvq[:n]
+        data = self.rcvq.pop(n)
         if self.tuning is not None:
             self.rcvbuf = self.tuning.taken(len(data), now, self.rcvbuf)
         return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from headerkit.sim.tcp.bytequeue import ByteQueue
 from headerkit.sim.tcp.config import TcpConfig
 
 
@@ -58,7 +59,7 @@ class Sender:
         self.max_snd_wnd = 0
         self.peer_ack = 0
         self.peer_win = 0  # last window (scaled) the peer advertised, as tshark tracks it
-        self.sndq = bytearray()  # bytes from snd_una (or iss + 1) on, sent or not
+        self.sndq = ByteQueue()  # bytes from snd_una (or iss + 1) on, sent or not
         self.sndq_seq = iss + 1
         self.fin_queued = False
         self.fin_seq: int | None = None
@@ -92,7 +93,7 @@ class Sender:
         n = min(self.config.sndbuf - len(self.sndq), len(data))
         if n <= 0:
             return 0
-        self.sndq += data[:n]
+        self.sndq.append(data[:n])
         if not more and self.config.push_per_write:
             self.write_ends.append(self.sndq_seq + len(self.sndq))
         return n
@@ -148,7 +149,7 @@ class Sender:
     def data(self, seq: int, n: int) -> bytes:
         """``n`` bytes of the stream from ``seq`` (fewer at the end of the buffer)."""
         off = seq - self.sndq_seq
-        return bytes(self.sndq[off : off + n])
+        return self.sndq.peek(off, n)
 
     def is_last(self, seq: int, n: int) -> bool:
         """Does a segment of ``n`` bytes from ``seq`` empty the send buffer?"""
@@ -207,7 +208,7 @@ class Sender:
         acked = ack - self.snd_una
         drop = min(max(0, ack - self.sndq_seq), len(self.sndq))
         if drop:
-            del self.sndq[:drop]
+            self.sndq.drop(drop)
             self.sndq_seq += drop
         self.snd_una = ack
         if self.snd_nxt < ack:
