@@ -132,6 +132,8 @@ SYNCHRONIZED = frozenset(
 """States in which both sequence spaces are known (RFC 9293 section 3.5)."""
 
 CAN_SEND_DATA = frozenset({S.ESTABLISHED, S.CLOSE_WAIT})
+NOT_OPENED = frozenset({S.CLOSED, S.LISTEN})
+"""States before a SYN is sent: the options that shape it (TCP_MAXSEG, SO_RCVBUF) still apply."""
 CAN_RECEIVE_DATA = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 
 

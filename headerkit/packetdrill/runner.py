@@ -46,7 +46,7 @@ from headerkit.packetdrill.tcp_info import TcpInfoBlock
 from headerkit.schemas import tcp as t
 from headerkit.sim.tcp.config import KEEPALIVE_TIME
 from headerkit.sim.tcp.profiles import PROFILES, socket_buffer
-from headerkit.tcp_states import SYNCHRONIZED, TcpState
+from headerkit.tcp_states import NOT_OPENED, SYNCHRONIZED, TcpState
 
 REMOTE_ISN = 0x7A00_0000  # the script's peer numbers its bytes from here
 O_NONBLOCK = 0x800
@@ -654,7 +654,6 @@ SOCKET_OPTIONS = {
     "TCP_KEEPCNT": "keepalive_probes",
 }
 _NO_EFFECT = {"SO_REUSEADDR", "SO_REUSEPORT"}
-_NOT_OPEN = frozenset({TcpState.CLOSED, TcpState.LISTEN})  # options that shape the SYN apply
 
 
 def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
@@ -667,7 +666,7 @@ def _setsockopt(run: Run, event: Event, call: Syscall) -> Outcome:
     assert isinstance(name, str)
     value = _int_arg(call.args, 3, 0)
     target = SOCKET_OPTIONS[name]
-    if target in ("rcvbuf", "mss") and run.stack.state not in _NOT_OPEN:
+    if target in ("rcvbuf", "mss") and run.stack.state not in NOT_OPENED:
         run.unsupported(event, f"{name} on a connection already open")
     flag = target in ("nodelay", "cork")
     changes: dict[str, object] = {target: bool(value) if flag else value}

@@ -41,7 +41,14 @@ from headerkit.sim.tcp.sack import MAX_BLOCKS, Scoreboard
 from headerkit.sim.tcp.sending import Sender
 from headerkit.sim.tcp.timers import Timers
 from headerkit.sim.trace import Kind
-from headerkit.tcp_states import CAN_RECEIVE_DATA, SYNCHRONIZED, Event, Step, next_state
+from headerkit.tcp_states import (
+    CAN_RECEIVE_DATA,
+    NOT_OPENED,
+    SYNCHRONIZED,
+    Event,
+    Step,
+    next_state,
+)
 from headerkit.tcp_states import TcpState as State
 
 SENDING_STATES = frozenset(
@@ -109,7 +116,7 @@ class TcpEndpoint:
         """Socket options changed on a live connection (setsockopt): the parts read the new
         ones, and the timers they govern start again (SO_KEEPALIVE's idle time)."""
         self.config = self.snd.config = self.rcv.config = config
-        if self.state is State.CLOSED or self.state is State.LISTEN:
+        if self.state in NOT_OPENED:
             self.snd.mss = config.mss  # TCP_MAXSEG before the handshake: the MSS to offer
         self.timers.keepalive_at = None
         self._arm(now)
