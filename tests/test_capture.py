@@ -77,6 +77,28 @@ def test_loopback_packets_are_kept_once(udp_sink: socket.socket) -> None:
 
 
 @pytest.mark.usefixtures("can_capture")
+def test_a_burst_of_large_packets_is_captured_whole_and_losses_are_counted(
+    udp_sink: socket.socket,
+) -> None:
+    """60 KB datagrams sent as fast as loopback takes them (each seen twice): the default
+    buffer holds the burst while Python reads; a buffer smaller than one packet takes one at
+    a time and loses the rest, and says so."""
+    udp_sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    port = udp_sink.getsockname()[1]
+    burst = [bytes([i]) * 60_000 for i in range(150)]
+    with (
+        LiveCapture("lo", f"udp port {port}") as whole,
+        LiveCapture("lo", f"udp port {port}", buffer_size=4096) as starved,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender,
+    ):
+        for data in burst:
+            sender.sendto(data, udp_sink.getsockname())
+    assert whole.kernel_drops == 0
+    assert [decode(r.data, r.linktype).payload for r in whole.records] == burst
+    assert starved.kernel_drops > len(burst) // 2 and len(starved.records) < len(burst) // 2
+
+
+@pytest.mark.usefixtures("can_capture")
 def test_a_tcp_handshake_has_one_syn() -> None:
     with LiveCapture("lo", "tcp") as live:
         port = tcp_exchange()

@@ -51,13 +51,32 @@ def linktype_of(pkt: Any) -> int:
     return linktype
 
 
-class _OnceSocket(L2ListenSocket):
-    """scapy's listening socket, dropping the outgoing copy of each packet on loopback."""
+BUFFER_SIZE = 32 << 20  # bytes the kernel holds for the capture while Python catches up
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # past net.core.rmem_max (root)
+_SOL_PACKET, _PACKET_STATISTICS = 263, 6  # <linux/if_packet.h>: struct tpacket_stats
 
-    def __init__(self, *args: Any, keep_duplicates: bool = False, **kwargs: Any) -> None:
+
+class _OnceSocket(L2ListenSocket):
+    """scapy's listening socket, dropping the outgoing copy of each packet on loopback, with
+    a buffer large enough for a burst of 64 KiB loopback packets."""
+
+    def __init__(
+        self, *args: Any, keep_duplicates: bool = False, buffer_size: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        try:
+            self.ins.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, buffer_size)
+        except OSError:  # without CAP_NET_ADMIN: as much as rmem_max allows
+            self.ins.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_size)
         self.drop_outgoing = not keep_duplicates and self.ins.getsockname()[3] == ARPHRD_LOOPBACK
         self.dropped = 0
+        self.kernel_drops = 0
+
+    def read_drops(self) -> None:
+        """Add the packets the kernel dropped for want of buffer since the last read (the
+        counters reset on each read, as tcpdump's "dropped by kernel")."""
+        stats = self.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
+        self.kernel_drops += int.from_bytes(stats[4:8], "little")
 
     def recv_raw(self, x: int = MTU) -> tuple[Any, bytes | None, float | None]:
         data, sa_ll, ts = self._recv_raw(self.ins, x)
@@ -72,7 +91,8 @@ class LiveCapture:
 
     ``records`` holds what was captured (headerkit :class:`Record` objects, numbered from 1);
     ``on_packet`` is called with each as it arrives.  ``duplicates`` counts the loopback
-    copies dropped; ``keep_duplicates`` keeps them.
+    copies dropped; ``keep_duplicates`` keeps them.  ``kernel_drops`` counts the packets lost
+    because the capture's ``buffer_size`` bytes filled before Python read them.
     """
 
     def __init__(
@@ -84,6 +104,7 @@ class LiveCapture:
         keep_duplicates: bool = False,
         promisc: bool = False,
         on_packet: Callable[[Record], None] | None = None,
+        buffer_size: int = BUFFER_SIZE,
     ) -> None:
         self.iface = iface
         self.filter = filter
@@ -91,6 +112,8 @@ class LiveCapture:
         self.keep_duplicates = keep_duplicates
         self.promisc = promisc
         self.on_packet = on_packet
+        self.buffer_size = buffer_size
+        self.kernel_drops = 0  # packets the kernel dropped (buffer full), known once stopped
         self.records: list[Record] = []
         self._socket: Any = None
         self._sniffer: Any = None
@@ -108,6 +131,7 @@ class LiveCapture:
                 filter=self.filter,
                 promisc=self.promisc,
                 keep_duplicates=self.keep_duplicates,
+                buffer_size=self.buffer_size,
             )
         except PermissionError as err:
             raise CapturePermissionError(
@@ -146,6 +170,8 @@ class LiveCapture:
                 pkt = sock.recv()
                 if pkt is not None:
                     self._take(pkt)
+            sock.read_drops()
+            self.kernel_drops = sock.kernel_drops
         finally:
             sock.close()
         return self.records

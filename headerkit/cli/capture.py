@@ -73,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
         records = live.stop()
     dropped = f" ({live.duplicates} loopback duplicates dropped)" if live.duplicates else ""
     print(f"captured {len(records)} packets{dropped}", file=sys.stderr)
+    if live.kernel_drops:
+        print(
+            f"headerkit: warning: the kernel dropped {live.kernel_drops} packets: the capture "
+            "buffer filled before they were read",
+            file=sys.stderr,
+        )
     if args.output:
         write_capture(args.output, records, args.format or format_for(args.output))
         print(f"wrote {args.output}", file=sys.stderr)
