@@ -17,6 +17,7 @@ from headerkit.sim.clock import NS
 from headerkit.sim.engine import Result
 from headerkit.sim.pcap import write_pcap
 from headerkit.sim.report import summary
+from headerkit.sim.scenario import pattern
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp.congestion import controller
 from headerkit.sim.tcp.congestion.cubic import BETA, C
@@ -254,6 +255,30 @@ def test_so_rcvbuf_is_doubled_and_the_scale_chosen_for_it() -> None:
     assert sent(result, 1)[0].wscale == 0  # 8 KiB fits the window field unscaled
     probes = [s for s in sent(result, 0) if s.labels & Analysis.KEEP_ALIVE]
     assert probes and all(not s.payload for s in probes)
+
+
+@pytest.mark.parametrize(("profile", "largest"), [("linux", 2048), ("rfc", 4096)])
+def test_linux_sends_a_small_window_half_of_it_per_segment(profile: str, largest: int) -> None:
+    """A peer whose SYN offers 4 KiB (SO_RCVBUF 4096, doubled, half advertised): Linux cuts
+    its segments to half of that (tcp_bound_to_half_wnd), so two can be in flight, as the
+    kernel does on loopback; the textbook sender fills the window with one."""
+    scenario = scenario_from_dict(
+        {
+            "profile": profile,
+            "path": {"delay": 0.001, "mtu": 65536},
+            "a": {"mss": 65495, "calls": [{"call": "send", "size": 20_000}, {"call": "close"}]},
+            "b": {
+                "mss": 65495,
+                "rcvbuf": 4096,
+                "calls": [{"call": "recv", "size": 100_000, "loop": True}, {"call": "close"}],
+            },
+        }
+    )
+    result = simulate(scenario)
+    assert sent(result, 1)[0].window == 4096
+    sizes = {len(s.payload) for s in sent(result, 0) if s.payload}
+    assert max(sizes) == largest
+    assert b"".join(result.streams[1].recvs) == pattern(20_000)
 
 
 # -- keep-alive ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class TcpConfig:
     shrink_window: bool = False  # a window the peer shrinks is taken (Linux), not its old edge
     rto_min_variance: bool = False  # RTO = SRTT + max(4 RTTVAR, rto_min), as Linux computes it
     limited_transmit: bool = False  # RFC 3042: new data for the first duplicate ACKs
+    half_window_mss: bool = False  # segments at most half the window the peer's SYN offered
     cwnd_validation: bool = False  # cwnd grows only while the sender uses it (Linux)
     min_tso_segs: int = 0  # segmentation offload: packets of at least this many segments; 0: off
     wakeup: float = 0.0  # seconds from a blocked call's socket being ready to its return

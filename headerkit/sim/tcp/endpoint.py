@@ -38,7 +38,7 @@ from headerkit.sim.tcp.receiving import Receiver
 from headerkit.sim.tcp.recovery import Recovery
 from headerkit.sim.tcp.rtt import RttEstimator
 from headerkit.sim.tcp.sack import MAX_BLOCKS, Scoreboard
-from headerkit.sim.tcp.sending import Sender
+from headerkit.sim.tcp.sending import Sender, bound_to_half_window
 from headerkit.sim.tcp.timers import Timers
 from headerkit.sim.trace import Kind
 from headerkit.tcp_states import (
@@ -446,8 +446,11 @@ class TcpEndpoint:
             snd.snd_wscale = seg.wscale or 0
         else:
             rcv.rcv_wscale = 0
-        self.cc.restart(mss)
         snd.syn_received(seg.seq, ack, seg.window)
+        if config.half_window_mss:
+            header = 20 + (TIMESTAMPS_SPACE if self.ts_ok else 0)
+            mss = snd.mss = bound_to_half_window(mss, seg.window, header)
+        self.cc.restart(mss)
 
     def _process_ack(self, seg: Segment, seq: int, ack: int, now: int) -> bool:
         """ACK processing (RFC 9293 3.10.7.4); False when the segment must be dropped."""

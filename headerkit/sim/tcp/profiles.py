@@ -57,6 +57,7 @@ PROFILES = {
                 "push_per_write": True,
                 "minshall": True,
                 "limited_transmit": True,
+                "half_window_mss": True,
                 "shrink_window": True,
                 "slow_start_after_idle": True,
                 "rto_min_variance": True,

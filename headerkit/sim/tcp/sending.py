@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections import deque
 
 from headerkit.sim.tcp.bytequeue import ByteQueue
-from headerkit.sim.tcp.config import TcpConfig
+from headerkit.sim.tcp.config import DEFAULT_MSS, TcpConfig
+
+
+def bound_to_half_window(mss: int, max_window: int, header: int) -> int:
+    """Linux's tcp_bound_to_half_wnd, applied when the handshake sets the MSS: a peer with a
+    small window gets segments of half of it (all of it under 536 bytes), so that two can
+    be in flight; never less than 68 bytes of packet (``header``: the TCP header's size)."""
+    cutoff = max_window >> 1 if max_window > DEFAULT_MSS else max_window
+    if cutoff and mss > cutoff:
+        return max(cutoff, 68 - header)
+    return mss
 
 
 class Sender:
