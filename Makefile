@@ -11,7 +11,7 @@ FUZZ_TARGET ?= decode
 FUZZ_SECONDS ?= 60
 
 # the modules compiled with mypyc (pyproject.toml, [tool.headerkit] compiled)
-COMPILED := $(shell sed -n '/^compiled = \[/,/^]/s/^ *"\(.*\)",/\1/p' pyproject.toml)
+COMPILED := $(shell $(PYTHON) -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['tool']['headerkit']['compiled'])")
 
 .PHONY: run test setup lint fuzz notebooks
 

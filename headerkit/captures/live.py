@@ -19,6 +19,7 @@ pseudo-header sum only, so checksum checks call such packets bad.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -53,7 +54,8 @@ def linktype_of(pkt: Any) -> int:
 
 BUFFER_SIZE = 32 << 20  # bytes the kernel holds for the capture while Python catches up
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # past net.core.rmem_max (root)
-_SOL_PACKET, _PACKET_STATISTICS = 263, 6  # <linux/if_packet.h>: struct tpacket_stats
+_SOL_PACKET, _PACKET_STATISTICS = 263, 6  # <linux/if_packet.h>
+_TPACKET_STATS = struct.Struct("=II")  # struct tpacket_stats: tp_packets, tp_drops (native)
 
 
 class _OnceSocket(L2ListenSocket):
@@ -75,8 +77,8 @@ class _OnceSocket(L2ListenSocket):
     def read_drops(self) -> None:
         """Add the packets the kernel dropped for want of buffer since the last read (the
         counters reset on each read, as tcpdump's "dropped by kernel")."""
-        stats = self.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, 8)
-        self.kernel_drops += int.from_bytes(stats[4:8], "little")
+        stats = self.ins.getsockopt(_SOL_PACKET, _PACKET_STATISTICS, _TPACKET_STATS.size)
+        self.kernel_drops += _TPACKET_STATS.unpack(stats)[1]
 
     def recv_raw(self, x: int = MTU) -> tuple[Any, bytes | None, float | None]:
         data, sa_ll, ts = self._recv_raw(self.ins, x)

@@ -26,7 +26,7 @@ from typing import Final
 from headerkit import seqnum
 from headerkit.errors import SocketError
 from headerkit.flows.flags import NO_FLAGS, Analysis
-from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN
+from headerkit.schemas.tcp import ACK, FIN, PSH, RST, SYN, TCP_LAYOUT
 from headerkit.sim.clock import NS, ns
 from headerkit.sim.segment import Segment
 from headerkit.sim.tcp.autotuning import Autotuning
@@ -448,7 +448,7 @@ class TcpEndpoint:
             rcv.rcv_wscale = 0
         snd.syn_received(seg.seq, ack, seg.window)
         if config.half_window_mss:
-            header = 20 + (TIMESTAMPS_SPACE if self.ts_ok else 0)
+            header = TCP_LAYOUT.size + (TIMESTAMPS_SPACE if self.ts_ok else 0)
             mss = snd.mss = bound_to_half_window(mss, seg.window, header)
         self.cc.restart(mss)
 
