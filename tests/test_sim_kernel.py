@@ -141,6 +141,10 @@ CASES = [
 ]
 CASES.remove("close:simultaneous")
 CASES.remove("hello-world:waitall")
+# Where the chunks race: bulk's reader wakes as 32 KiB packets arrive, and its first
+# recv(65536) found two of them (65,534 bytes) or three (65,536) in repeated kernel runs
+# (3 of 10 the former on this machine); the bytes read must still be the same.
+RACING_CHUNKS = {"bulk"}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -151,7 +155,12 @@ def test_the_linux_profile_behaves_as_the_kernel(name: str, tmp_path: Path) -> N
     result = simulate(scenario)
     model = tmp_path / "model.pcap"
     write_pcap(result, model)
-    assert recvs == [r for r in result.streams[1].recvs if r]
+    model_recvs = [r for r in result.streams[1].recvs if r]
+    if name in RACING_CHUNKS:
+        assert b"".join(recvs) == b"".join(model_recvs)
+        assert abs(len(recvs) - len(model_recvs)) <= 1
+    else:
+        assert recvs == model_recvs
     assert handshake(real) == model_syns(result)
     # the capture ends before TIME-WAIT does: the model's last step, its timeout, is unseen
     seen = tuple(
